@@ -1,0 +1,1 @@
+"""Unverified baselines the benchmarks compare vernat against."""

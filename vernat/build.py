@@ -1,0 +1,125 @@
+"""Load the verified per-packet source for one of its consumers.
+
+The verified code (VERIFIED_MODULES) is plain Python with no decorators.
+`load(jit=True)` gives the numba build that replay and the live data plane
+run; `load(jit=False)` gives the very same source as plain CPython functions,
+for differential tests. Both are produced the same way: each module's source
+is parsed, its imports of other verified modules are bound to *this* build's
+functions (so a numba function only ever calls numba functions), and the
+module body is executed in a fresh namespace under its real file name, so
+line numbers, tracebacks and numba's on-disk cache all point at the source.
+
+The AST pass is also where the library's proof contracts will be stripped
+(issue: vernat prove), and where anything outside the verified subset that
+the loader can see (imports of non-verified modules) is refused.
+"""
+
+import ast
+import os
+import types
+
+VERIFIED_MODULES = (
+    "vernat.packet.fields",
+    "vernat.packet.checksum",
+    "vernat.state.layout",
+    "vernat.state.flowmap",
+    "vernat.state.allocator",
+    "vernat.state.flowtable",
+    "vernat.nat.constants",
+    "vernat.nat.process",
+)
+
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_builds = {}
+
+
+class SubsetError(Exception):
+    """The verified source uses something outside docs/subset.md."""
+
+
+def module_path(name):
+    return os.path.join(_PACKAGE_ROOT, *name.split(".")) + ".py"
+
+
+def parse_module(name):
+    path = module_path(name)
+    with open(path, encoding="utf-8") as f:
+        return path, ast.parse(f.read(), filename=path)
+
+
+def _bind_imports(name, path, tree, built):
+    """Drop the module's imports, binding the imported names from `built`."""
+    namespace = {"__name__": name, "__file__": path, "__builtins__": __builtins__}
+    body = []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            if node.module not in built:
+                raise SubsetError(
+                    f"{path}:{node.lineno}: imports {node.module!r}, which is not an "
+                    f"earlier verified module")
+            for alias in node.names:
+                namespace[alias.asname or alias.name] = built[node.module][alias.name]
+        elif isinstance(node, ast.Import):
+            raise SubsetError(f"{path}:{node.lineno}: plain 'import' is outside the subset")
+        else:
+            body.append(node)
+    tree.body = body
+    return namespace
+
+
+STATE_API = "vernat.state.flowtable"
+
+
+def source_digest():
+    """Hash of every verified module's source, and the numba version."""
+    import hashlib
+    import numba
+    digest = hashlib.sha256(numba.__version__.encode())
+    for name in VERIFIED_MODULES:
+        with open(module_path(name), "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()[:16]
+
+
+def cache_dir():
+    root = os.environ.get("VERNAT_CACHE_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "vernat", "numba")
+    return os.path.join(root, source_digest())
+
+
+def load(jit=True, state=None):
+    """A namespace with every verified function and constant, numba-compiled
+    when jit is true. Built once per mode and process.
+
+    state: the name of a module to use *instead of* the verified state
+    library (vernat.baseline.dict_flowtable, the unverified baseline the
+    benchmarks compare against). Its functions must already be compiled.
+    """
+    key = (jit, state)
+    if key in _builds:
+        return _builds[key]
+    if jit:
+        import numba
+        # numba's cache notices edits to a function's own file only, but the
+        # compiled entry point has every verified module inlined into it:
+        # key the cache on all of them so an edit anywhere recompiles.
+        numba.config.CACHE_DIR = cache_dir()
+    built = {}
+    merged = {}
+    for name in VERIFIED_MODULES:
+        if name == STATE_API and state is not None:
+            import importlib
+            built[name] = vars(importlib.import_module(state))
+            merged.update({k: v for k, v in built[name].items() if k.startswith("flow_")})
+            continue
+        path, tree = parse_module(name)
+        namespace = _bind_imports(name, path, tree, built)
+        exec(compile(tree, path, "exec"), namespace)
+        for attr, value in list(namespace.items()):
+            if isinstance(value, types.FunctionType) and value.__module__ == name and jit:
+                namespace[attr] = numba.njit(cache=state is None, nogil=True, inline="always")(value)
+        built[name] = namespace
+        merged.update({k: v for k, v in namespace.items() if not k.startswith("__")})
+    result = types.SimpleNamespace(**merged)
+    _builds[key] = result
+    return result

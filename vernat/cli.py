@@ -1,0 +1,130 @@
+"""The `vernat` command line. Every user error is one line on stderr and a
+non-zero exit (2 for bad input), never a traceback."""
+
+import argparse
+import json
+import os
+import sys
+
+from vernat.nat.config import ConfigError, KEYS, resolve
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad flags or input; the message is one line for the user."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def add_nat_options(p):
+    p.add_argument("--config", metavar="FILE", help="TOML file; keys are the flag names below")
+    p.add_argument("--external-ip", metavar="A.B.C.D", help="the NAT's address on the outside")
+    p.add_argument("--port-range", metavar="S-E", help="external ports (default 1024-65535)")
+    p.add_argument("--udp-timeout", metavar="SEC", help="UDP idle timeout (default 300)")
+    p.add_argument("--tcp-timeout", metavar="SEC", help="TCP idle timeout (default 7440)")
+    p.add_argument("--inside-mac", metavar="MAC", help="the NAT's own MAC on the inside")
+    p.add_argument("--outside-mac", metavar="MAC", help="the NAT's own MAC on the outside")
+    p.add_argument("--gateway-mac", metavar="MAC", help="next hop's MAC on the outside")
+
+
+def nat_config(args):
+    flags = {key: getattr(args, key.replace("-", "_")) for key in KEYS}
+    return resolve(flags, args.config)
+
+
+def make_parser():
+    parser = Parser(prog="vernat", description="A NAT (RFC 3022 NAPT) whose code is proven.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    rp = sub.add_parser("replay", help="run the NAT over pcap files")
+    rp.add_argument("--inside", metavar="IN.pcap", help="frames arriving on the inside")
+    rp.add_argument("--outside", metavar="OUT.pcap", help="frames arriving on the outside")
+    rp.add_argument("--to-inside", metavar="A.pcap", help="write frames sent to the inside")
+    rp.add_argument("--to-outside", metavar="B.pcap", help="write frames sent to the outside")
+    rp.add_argument("--stats-json", metavar="FILE", help="write the counters as JSON")
+    add_nat_options(rp)
+
+    bp = sub.add_parser("bench", help="measure the NAT")
+    bp.add_argument("--in-memory", action="store_true",
+                    help="NAT work per packet on frames already in memory")
+    bp.add_argument("--json", metavar="FILE", nargs="?", const="-",
+                    help="write results as JSON (to FILE, or stdout)")
+    bp.add_argument("--packets", type=int, default=2_000_000, metavar="N",
+                    help="frames timed per flow count (default 2,000,000)")
+    return parser
+
+
+def cmd_replay(args):
+    from vernat.io.pcap import PcapError
+    from vernat.replay import replay
+    from vernat import report
+
+    if not args.inside and not args.outside:
+        raise UsageError("replay needs --inside IN.pcap and/or --outside OUT.pcap")
+    config = nat_config(args)
+    for path in (args.to_inside, args.to_outside, args.stats_json):
+        if path and os.path.isdir(path):
+            raise UsageError(f"{path} is a directory, not an output file")
+    try:
+        stats = replay(config, args.inside, args.outside, args.to_inside, args.to_outside)
+    except PcapError as e:
+        raise UsageError(str(e)) from None
+    if args.stats_json:
+        write_json(args.stats_json, stats)
+    report.print_replay(config, stats, args)
+    return 0
+
+
+def cmd_bench(args):
+    from vernat.bench import inmemory
+    from vernat import report
+
+    if not args.in_memory:
+        raise UsageError("only `vernat bench --in-memory` exists so far; the live "
+                         "benchmark comes with the live data plane")
+    if args.packets < 1000:
+        raise UsageError("--packets must be at least 1000")
+    results = inmemory.run(packets=args.packets, progress=sys.stderr.isatty())
+    if args.json == "-":
+        print(json.dumps(results, indent=2))
+    else:
+        if args.json:
+            write_json(args.json, results)
+        report.print_bench(results)
+    return 0
+
+
+def write_json(path, data):
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+    except OSError as e:
+        raise UsageError(f"{path}: {e.strerror or e}") from None
+
+
+COMMANDS = {"replay": cmd_replay, "bench": cmd_bench}
+
+
+def main(argv=None):
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return EXIT_USAGE
+        return COMMANDS[args.command](args)
+    except (UsageError, ConfigError) as e:
+        print(f"vernat: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("vernat: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

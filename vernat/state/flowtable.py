@@ -1,0 +1,123 @@
+"""The state library's API: the only state operations the NAT performs.
+
+Each function here is one step of the abstract model the NAT is proven
+against: a flow table is a partial map from flow index to
+(key1, key2, mac, last_seen), plus the key -> index map it induces.
+The symbolic verifier replaces exactly these calls by models and records
+them in each path's trace, so keep the list short and the meanings plain:
+
+    table_init        an empty table of the given capacity
+    flow_lookup       index of the flow with this key, or -1
+    flow_allocate     store a new flow under a free index; -1 when full
+    flow_refresh      set an allocated flow's last_seen to now
+    flow_expire       remove every flow with now - last_seen >= timeout
+    flow_is_allocated is this index a live flow
+    flow_key1/2, flow_mac  read a live flow's fields
+"""
+
+from vernat.state.layout import (
+    H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_FREE_HEAD, H_FREE_TAIL, H_SALT,
+    HEADER_WORDS, SLOT_FLOW, SLOT_CHAIN, SLOT_KEY1, SLOT_KEY2, F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE,
+    L_PREV, L_NEXT, slot_at, flow_at, link_at,
+)
+from vernat.state.flowmap import map_find, map_insert, map_erase
+from vernat.state.allocator import (
+    index_allocate, index_refresh, index_free, index_oldest, index_is_allocated,
+)
+
+
+def table_init(t, capacity, nslots, salt):
+    """Make t (int64, layout.table_words(capacity) long) an empty table:
+    no flow stored, every index free, indices queued 0, 1, 2, ... so the
+    first flows get the lowest ports. nslots must be layout.slots_for(capacity)."""
+    for w in range(HEADER_WORDS):
+        t[w] = 0
+    t[H_CAPACITY] = capacity
+    t[H_MASK] = nslots - 1
+    t[H_COUNT] = 0
+    t[H_OLDEST] = -1
+    t[H_NEWEST] = -1
+    t[H_SALT] = salt & 0xFFFFFFFF
+    for s in range(nslots):
+        at = slot_at(t, s)
+        t[at + SLOT_FLOW] = -1
+        t[at + SLOT_CHAIN] = 0
+        t[at + SLOT_KEY1] = 0
+        t[at + SLOT_KEY2] = 0
+    for i in range(capacity):
+        r = flow_at(t, i)
+        t[r + F_KEY1] = 0
+        t[r + F_KEY2] = 0
+        t[r + F_MAC] = 0
+        t[r + F_LAST_SEEN] = FREE
+        r = link_at(t, i)
+        t[r + L_PREV] = -1
+        t[r + L_NEXT] = i + 1
+    if capacity > 0:
+        t[link_at(t, capacity - 1) + L_NEXT] = -1
+        t[H_FREE_HEAD] = 0
+        t[H_FREE_TAIL] = capacity - 1
+    else:
+        t[H_FREE_HEAD] = -1
+        t[H_FREE_TAIL] = -1
+
+
+def flow_lookup(t, k1, k2):
+    return map_find(t, k1, k2)
+
+
+def flow_allocate(t, k1, k2, mac, now):
+    i = index_allocate(t, now)
+    if i < 0:
+        return -1
+    r = flow_at(t, i)
+    t[r + F_KEY1] = k1
+    t[r + F_KEY2] = k2
+    t[r + F_MAC] = mac
+    map_insert(t, i)
+    return i
+
+
+def flow_refresh(t, i, now):
+    index_refresh(t, i, now)
+
+
+def flow_expire(t, now, timeout):
+    """Remove every flow with now - last_seen >= timeout, oldest first.
+    Amortized O(1): each flow is removed once, and the loop stops at the
+    first flow that is still fresh."""
+    removed = 0
+    for step in range(t[H_CAPACITY]):
+        i = index_oldest(t)
+        if i < 0:
+            break
+        if now - t[flow_at(t, i) + F_LAST_SEEN] < timeout:
+            break
+        map_erase(t, i)
+        index_free(t, i)
+        removed += 1
+    return removed
+
+
+def flow_is_allocated(t, i):
+    return index_is_allocated(t, i)
+
+
+def flow_key1(t, i):
+    return t[flow_at(t, i) + F_KEY1]
+
+
+def flow_key2(t, i):
+    return t[flow_at(t, i) + F_KEY2]
+
+
+def flow_mac(t, i):
+    return t[flow_at(t, i) + F_MAC]
+
+
+def flow_last_seen(t, i):
+    return t[flow_at(t, i) + F_LAST_SEEN]
+
+
+def flow_count(t):
+    return t[H_COUNT]

@@ -1,0 +1,88 @@
+"""Memory layout of one flow table: a single int64 array.
+
+A table is one flat int64 array so that it crosses every boundary unchanged:
+numba takes it as a plain array argument, the symbolic executor treats it as
+one opaque handle, Nagini sees one array with one permission, and a running
+NAT can expose it read-only for `vernat flows`.
+
+    [ header | slots: 4 words x nslots | flows: 4 words x capacity
+             | links: 2 words x capacity ]
+
+Slots (open addressing, nslots a power of two >= 2 x capacity):
+    SLOT_FLOW   index of the flow stored in this slot, or -1
+    SLOT_CHAIN  how many stored keys probed *past* this slot (libVig-style
+                chain counter: lookups stop at a slot whose counter is 0, so
+                erasing never leaves tombstones behind)
+    SLOT_KEY1/SLOT_KEY2  a copy of the stored flow's key, so that probing
+                past other keys never touches their flow records (one cache
+                miss per lookup instead of one per probe)
+Flow records (one per index; index i owns external port S + i), 32 bytes:
+    F_KEY1      inside address << 16 | inside port
+    F_KEY2      remote address << 16 | remote port
+    F_MAC       inside host's MAC (48 bits)
+    F_LAST_SEEN last time the flow was used (ns, >= 0); -1 while the index is free
+Links (kept apart from the records: a refresh relinks two neighbours, and a
+compact region keeps those accesses in cache):
+    L_PREV/L_NEXT  allocated indices form a list from the oldest (least
+                recently used) to the newest; free indices a FIFO queue via L_NEXT
+"""
+
+H_CAPACITY = 0
+H_MASK = 1          # nslots - 1
+H_COUNT = 2         # allocated flows
+H_OLDEST = 3        # least recently used allocated index, or -1
+H_NEWEST = 4        # most recently used allocated index, or -1
+H_FREE_HEAD = 5     # next index to allocate, or -1 when full
+H_FREE_TAIL = 6     # last freed index, or -1
+H_SALT = 7          # hash salt (32 bits): inside hosts cannot aim at one probe chain
+HEADER_WORDS = 16
+
+SLOT_WORDS = 4
+SLOT_FLOW = 0
+SLOT_CHAIN = 1
+SLOT_KEY1 = 2
+SLOT_KEY2 = 3
+
+FLOW_WORDS = 4
+F_KEY1 = 0
+F_KEY2 = 1
+F_MAC = 2
+F_LAST_SEEN = 3
+FREE = -1           # F_LAST_SEEN of a free index
+
+LINK_WORDS = 2
+L_PREV = 0
+L_NEXT = 1
+
+MAX_CAPACITY = 65536
+NO_INDEX = -1
+
+
+def slots_for(capacity):
+    """Smallest power of two that is at least twice the capacity (>= 2)."""
+    nslots = 2
+    for k in range(18):
+        if nslots >= 2 * capacity:
+            break
+        nslots = nslots * 2
+    return nslots
+
+
+def table_words(capacity):
+    return HEADER_WORDS + SLOT_WORDS * slots_for(capacity) + (FLOW_WORDS + LINK_WORDS) * capacity
+
+
+def slot_at(t, s):
+    """Word offset of slot s."""
+    return HEADER_WORDS + SLOT_WORDS * s
+
+
+def flow_at(t, i):
+    """Word offset of flow record i."""
+    return HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * i
+
+
+def link_at(t, i):
+    """Word offset of index i's links."""
+    return (HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * t[H_CAPACITY]
+            + LINK_WORDS * i)

@@ -46,6 +46,8 @@ def make_parser():
     rp.add_argument("--to-inside", metavar="A.pcap", help="write frames sent to the inside")
     rp.add_argument("--to-outside", metavar="B.pcap", help="write frames sent to the outside")
     rp.add_argument("--stats-json", metavar="FILE", help="write the counters as JSON")
+    rp.add_argument("--frames", action="store_true",
+                    help="print one line per frame: what came in, what the NAT did")
     add_nat_options(rp)
 
     bp = sub.add_parser("bench", help="measure the NAT")
@@ -69,12 +71,16 @@ def cmd_replay(args):
     for path in (args.to_inside, args.to_outside, args.stats_json):
         if path and os.path.isdir(path):
             raise UsageError(f"{path} is a directory, not an output file")
+    frame_log = [] if args.frames else None
     try:
-        stats = replay(config, args.inside, args.outside, args.to_inside, args.to_outside)
+        stats = replay(config, args.inside, args.outside, args.to_inside, args.to_outside,
+                       frame_log=frame_log)
     except PcapError as e:
         raise UsageError(str(e)) from None
     if args.stats_json:
         write_json(args.stats_json, stats)
+    if frame_log:
+        report.print_frames(frame_log)
     report.print_replay(config, stats, args)
     return 0
 

@@ -34,14 +34,22 @@ def merge(inside, outside):
 
 
 def replay(config, inside_path=None, outside_path=None, to_inside_path=None,
-           to_outside_path=None, jit=True):
+           to_outside_path=None, jit=True, frame_log=None):
     """Run the NAT over the captures; returns the counters as a dict.
-    Inputs are read (and rejected) before any output is written."""
+    Inputs are read (and rejected) before any output is written.
+    frame_log: a list to append one (time, side, before, verdict, reason,
+    after) tuple per frame to, for people to read."""
     inside = read_capture(inside_path) if inside_path else None
     outside = read_capture(outside_path) if outside_path else None
     buf, offs, lens, times, sides = merge(inside, outside)
+    original = buf.copy() if frame_log is not None else None
     nat = Nat(config, jit=jit)
     verdicts, reasons = nat.process_batch(buf, offs, lens, times, sides)
+    if frame_log is not None:
+        for k in range(len(offs)):
+            span = slice(int(offs[k]), int(offs[k] + lens[k]))
+            frame_log.append((int(times[k]), int(sides[k]), original[span].tobytes(),
+                              int(verdicts[k]), int(reasons[k]), buf[span].tobytes()))
     for path, verdict in ((to_inside_path, C.TO_INSIDE), (to_outside_path, C.TO_OUTSIDE)):
         if path:
             sel = verdicts == verdict

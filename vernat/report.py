@@ -3,7 +3,28 @@
 from rich.console import Console
 from rich.table import Table
 
+from vernat.io.describe import describe
+from vernat.nat import constants as C
+
 console = Console()
+
+
+def print_frames(frame_log):
+    table = Table(title="frames, in processing order")
+    table.add_column("time (s)", justify="right")
+    table.add_column("from")
+    table.add_column("frame")
+    table.add_column("verdict")
+    table.add_column("sent as")
+    t0 = frame_log[0][0]
+    for time, side, before, verdict, reason, after in frame_log:
+        if verdict == C.DROP:
+            outcome, sent = f"[red]drop: {C.REASON_NAMES[reason]}[/]", ""
+        else:
+            outcome, sent = f"[green]{C.VERDICT_NAMES[verdict]}[/]", describe(after)
+        table.add_row(f"{(time - t0) / 1e9:.3f}", "outside" if side else "inside",
+                      describe(before), outcome, sent)
+    console.print(table)
 
 
 def print_replay(config, stats, args):

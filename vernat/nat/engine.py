@@ -7,7 +7,6 @@ Nat.process_batch, which is one call into the verified process_batch.
 import numpy as np
 
 from vernat import build
-from vernat.nat import constants as C
 from vernat.state.tables import new_table
 
 

@@ -1,0 +1,123 @@
+"""The state library against a plain reference model, on both builds."""
+
+import numpy as np
+import pytest
+
+from vernat import build
+from vernat.state import layout as L
+from vernat.state.tables import new_table
+
+
+class Model:
+    """The abstract table: index -> (key1, key2, mac, last_seen)."""
+
+    def __init__(self, capacity):
+        self.capacity = capacity
+        self.flows = {}
+
+    def lookup(self, k1, k2):
+        for i, f in self.flows.items():
+            if f[:2] == (k1, k2):
+                return i
+        return -1
+
+    def expire(self, now, timeout):
+        dead = [i for i, f in self.flows.items() if now - f[3] >= timeout]
+        for i in dead:
+            del self.flows[i]
+        return len(dead)
+
+
+def chains_and_slots(t):
+    nslots = int(t[L.H_MASK]) + 1
+    at = L.HEADER_WORDS + np.arange(nslots) * L.SLOT_WORDS
+    return t[at + L.SLOT_CHAIN], t[at + L.SLOT_FLOW]
+
+
+def lru_order(t):
+    order, i = [], int(t[L.H_OLDEST])
+    while i >= 0:
+        order.append(i)
+        i = int(t[L.link_at(t, i) + L.L_NEXT])
+    return order
+
+
+@pytest.mark.parametrize("capacity", [1, 7, 64])
+def test_random_operations_match_the_model(jit, capacity):
+    k = build.load(jit)
+    t = new_table(k, capacity, salt=99)
+    model = Model(capacity)
+    rng = np.random.default_rng(capacity)
+    now = 0
+    keys = [(int(a), int(b)) for a, b in rng.integers(0, 1 << 48, size=(3 * capacity + 3, 2))]
+    keys += [(1, 2), (2, 1)]                      # swapped words are different keys
+    for step in range(1500 if jit else 400):
+        now += int(rng.integers(0, 4))
+        timeout = 20
+        assert k.flow_expire(t, now, timeout) == model.expire(now, timeout)
+        k1, k2 = keys[int(rng.integers(0, len(keys)))]
+        i = k.flow_lookup(t, k1, k2)
+        assert i == model.lookup(k1, k2)
+        if i >= 0:
+            k.flow_refresh(t, i, now)
+            model.flows[i] = model.flows[i][:3] + (now,)
+        else:
+            mac = int(rng.integers(0, 1 << 48))
+            j = k.flow_allocate(t, k1, k2, mac, now)
+            if len(model.flows) == capacity:
+                assert j == -1                    # fails exactly when full
+            else:
+                assert 0 <= j < capacity and j not in model.flows
+                model.flows[j] = (k1, k2, mac, now)
+        assert k.flow_count(t) == len(model.flows)
+        for i in range(capacity):
+            assert bool(k.flow_is_allocated(t, i)) == (i in model.flows)
+            if i in model.flows:
+                assert (k.flow_key1(t, i), k.flow_key2(t, i), k.flow_mac(t, i),
+                        k.flow_last_seen(t, i)) == model.flows[i]
+        # the LRU list holds exactly the live flows, oldest first
+        order = lru_order(t)
+        assert sorted(order) == sorted(model.flows)
+        seen = [model.flows[i][3] for i in order]
+        assert seen == sorted(seen)
+    assert not k.flow_is_allocated(t, -1) and not k.flow_is_allocated(t, capacity)
+
+
+def test_churn_leaves_no_tombstones():
+    """Flows come and go for a long time; once all are gone, every chain
+    counter is back to 0 and every slot empty: the map does not degrade."""
+    k = build.load(True)
+    cap = 1000
+    t = new_table(k, cap, salt=7)
+    rng = np.random.default_rng(3)
+    now = 0
+    for round_ in range(30):
+        for n in range(cap):
+            k1, k2 = (int(x) for x in rng.integers(0, 1 << 48, size=2))
+            assert k.flow_allocate(t, k1, k2, 0, now) >= 0
+        now += 100
+        assert k.flow_expire(t, now, 100) == cap
+    chains, slots = chains_and_slots(t)
+    assert chains.max() == 0 and slots.max() == -1
+    assert k.flow_count(t) == 0
+
+
+def test_full_table_probe_chains_stay_short():
+    """At full capacity (load <= 1/2) a lookup of an absent key stops early."""
+    k = build.load(True)
+    cap = 65535
+    t = new_table(k, cap, salt=11)
+    for n in range(cap):
+        assert k.flow_allocate(t, (10 << 16) + n, 99, 0, 0) >= 0
+    assert k.flow_allocate(t, 1, 1, 0, 0) == -1
+    chains, _ = chains_and_slots(t)
+    assert chains.mean() < 2.0
+
+
+def test_capacity_limits():
+    k = build.load(True)
+    with pytest.raises(ValueError):
+        new_table(k, 0)
+    with pytest.raises(ValueError):
+        new_table(k, L.MAX_CAPACITY + 1)
+    assert L.slots_for(65535) == 131072 and L.slots_for(1) == 2

@@ -43,3 +43,14 @@ def test_cache_key_changes_with_any_verified_source(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "module_path",
                         lambda name: str(edited) if name == "vernat.state.flowmap" else real(name))
     assert build.source_digest() != before
+
+
+def test_hints_are_no_ops_in_python_and_prefetches_in_numba():
+    """cache_hint is the only verified function the numba build replaces:
+    by an LLVM prefetch, which cannot change any result (the differential
+    test runs both builds over the same batches)."""
+    from vernat.jit_hints import OVERRIDES
+    fast, slow = build.load(True), build.load(False)
+    assert set(OVERRIDES) == {"cache_hint"}
+    assert fast.cache_hint is OVERRIDES["cache_hint"]
+    assert slow.cache_hint(None, 0) is None

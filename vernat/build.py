@@ -71,11 +71,12 @@ STATE_API = "vernat.state.flowtable"
 
 
 def source_digest():
-    """Hash of every verified module's source, and the numba version."""
+    """Hash of every verified module's source, the hints' numba
+    implementations, and the numba version."""
     import hashlib
     import numba
     digest = hashlib.sha256(numba.__version__.encode())
-    for name in VERIFIED_MODULES:
+    for name in VERIFIED_MODULES + ("vernat.jit_hints",):
         with open(module_path(name), "rb") as f:
             digest.update(f.read())
     return digest.hexdigest()[:16]
@@ -98,12 +99,14 @@ def load(jit=True, state=None):
     key = (jit, state)
     if key in _builds:
         return _builds[key]
+    hints = {}
     if jit:
         import numba
         # numba's cache notices edits to a function's own file only, but the
         # compiled entry point has every verified module inlined into it:
         # key the cache on all of them so an edit anywhere recompiles.
         numba.config.CACHE_DIR = cache_dir()
+        from vernat.jit_hints import OVERRIDES as hints
     built = {}
     merged = {}
     for name in VERIFIED_MODULES:
@@ -117,7 +120,11 @@ def load(jit=True, state=None):
         exec(compile(tree, path, "exec"), namespace)
         for attr, value in list(namespace.items()):
             if isinstance(value, types.FunctionType) and value.__module__ == name and jit:
-                namespace[attr] = numba.njit(cache=state is None, nogil=True, inline="always")(value)
+                if attr in hints:
+                    namespace[attr] = hints[attr]
+                else:
+                    namespace[attr] = numba.njit(cache=state is None, nogil=True,
+                                                 inline="always")(value)
         built[name] = namespace
         merged.update({k: v for k, v in namespace.items() if not k.startswith("__")})
     result = types.SimpleNamespace(**merged)

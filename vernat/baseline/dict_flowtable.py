@@ -131,3 +131,16 @@ def flow_mac(t, i):
 @numba.njit
 def flow_count(t):
     return t[1][LIVE]
+
+
+@numba.njit
+def flow_prefetch_key(t, k1, k2):
+    """No hint: a typed dict's buckets are not ours to prefetch."""
+    return
+
+
+@numba.njit
+def flow_prefetch_index(t, i):
+    a = t[1]
+    if i >= 0 and i < a[CAP]:
+        a[_rec(a, i) + SEEN] + 0      # touch the record early, like the verified library

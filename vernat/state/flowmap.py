@@ -13,20 +13,17 @@ from vernat.state.layout import (
 )
 
 
-def mix32(x):
-    """A 32-bit integer finalizer (two multiply-xorshift rounds). x < 2**32 and
-    the multiplier < 2**27, so no product reaches 2**63: CPython and numba's
-    int64 compute the same bits."""
-    x = (((x >> 16) ^ x) * 0x45D9F3B) & 0xFFFFFFFF
-    x = (((x >> 16) ^ x) * 0x45D9F3B) & 0xFFFFFFFF
-    return (x >> 16) ^ x
-
-
 def key_hash(k1, k2, salt):
-    """Hash of the 96-bit key (two 48-bit words) under a 32-bit salt."""
-    h = mix32((k2 >> 16) ^ salt)
-    h = mix32(h ^ (((k2 & 0xFFFF) << 16) | (k1 >> 32)))
-    return mix32(h ^ (k1 & 0xFFFFFFFF))
+    """Multiplicative hash of the 96-bit key (three 32-bit words) and a 32-bit
+    salt: one multiply per word, summed, then bits 20 and up folded down
+    (the high bits of a product are the well-mixed ones). Each factor is
+    below 2**32 and each constant below 2**27, so the sum stays below 2**61:
+    CPython and numba's int64 compute the same bits, and it never overflows."""
+    x = ((k1 & 0xFFFFFFFF) * 0x6F4F2A1
+         + (((k2 & 0xFFFF) << 16) | (k1 >> 32)) * 0x3C6EF35
+         + (k2 >> 16) * 0x5BD1E99
+         + salt * 0x27D4EB3)
+    return (x >> 20) ^ (x >> 41)
 
 
 def map_find(t, k1, k2):

@@ -13,14 +13,16 @@ them in each path's trace, so keep the list short and the meanings plain:
     flow_expire       remove every flow with now - last_seen >= timeout
     flow_is_allocated is this index a live flow
     flow_key1/2, flow_mac  read a live flow's fields
+    flow_prefetch_key/_index  hints without effect: warm the cache for a
+                      lookup or an index that a frame further on will need
 """
 
 from vernat.state.layout import (
     H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_FREE_HEAD, H_FREE_TAIL, H_SALT,
     HEADER_WORDS, SLOT_FLOW, SLOT_CHAIN, SLOT_KEY1, SLOT_KEY2, F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE,
-    L_PREV, L_NEXT, slot_at, flow_at, link_at,
+    L_PREV, L_NEXT, slot_at, flow_at, link_at, cache_hint,
 )
-from vernat.state.flowmap import map_find, map_insert, map_erase
+from vernat.state.flowmap import key_hash, map_find, map_insert, map_erase
 from vernat.state.allocator import (
     index_allocate, index_refresh, index_free, index_oldest, index_is_allocated,
 )
@@ -121,3 +123,14 @@ def flow_last_seen(t, i):
 
 def flow_count(t):
     return t[H_COUNT]
+
+
+def flow_prefetch_key(t, k1, k2):
+    """Hint: a lookup of (k1, k2) is coming. Changes nothing."""
+    cache_hint(t, slot_at(t, key_hash(k1, k2, t[H_SALT]) & t[H_MASK]))
+
+
+def flow_prefetch_index(t, i):
+    """Hint: index i's record is coming. Changes nothing; any i is fine."""
+    if i >= 0 and i < t[H_CAPACITY]:
+        cache_hint(t, flow_at(t, i))

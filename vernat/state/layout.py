@@ -86,3 +86,10 @@ def link_at(t, i):
     """Word offset of index i's links."""
     return (HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * t[H_CAPACITY]
             + LINK_WORDS * i)
+
+
+def cache_hint(t, at):
+    """Hint: t[at] will be needed soon. Does nothing here (and so for CPython
+    and the verifier); the numba build fetches the cache line early
+    (vernat/jit_hints.py)."""
+    return

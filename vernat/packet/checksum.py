@@ -19,12 +19,15 @@ def fold16(total):
 
 
 def ipv4_header_sum(buf, ip, nwords):
-    """One's-complement sum of the first nwords (<= 30) 16-bit words at ip."""
+    """One's-complement sum of the first nwords (<= 30) 16-bit words at ip.
+
+    The loop runs its full static bound with a guarded body (no break), so
+    the verifier merges the header lengths into one path instead of forking
+    one path per IHL."""
     total = 0
     for k in range(30):
-        if k >= nwords:
-            break
-        total += load16(buf, ip + 2 * k)
+        if k < nwords:
+            total += load16(buf, ip + 2 * k)
     return fold16(total)
 
 

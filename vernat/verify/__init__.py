@@ -1,0 +1,1 @@
+"""`vernat verify`: symbolic execution of the per-packet code with Z3."""

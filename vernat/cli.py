@@ -57,7 +57,26 @@ def make_parser():
                     help="write results as JSON (to FILE, or stdout)")
     bp.add_argument("--packets", type=int, default=2_000_000, metavar="N",
                     help="frames timed per flow count (default 2,000,000)")
+    vp = sub.add_parser("verify", help="prove the per-packet code (symbolic execution with Z3)")
+    vp.add_argument("--json", metavar="FILE", nargs="?", const="-",
+                    help="write the report as JSON (to FILE, or stdout)")
+    vp.add_argument("--counterexample-dir", metavar="DIR", default="verify-counterexample",
+                    help="where a violation's frames and config are written")
     return parser
+
+
+def cmd_verify(args):
+    from vernat.verify.run import verify
+    from vernat import report
+
+    result = verify(counterexample_dir=args.counterexample_dir)
+    if args.json == "-":
+        print(json.dumps(result, indent=2))
+    else:
+        if args.json:
+            write_json(args.json, result)
+        report.print_verify(result)
+    return 0 if result["proven"] else 1
 
 
 def cmd_replay(args):
@@ -113,7 +132,7 @@ def write_json(path, data):
         raise UsageError(f"{path}: {e.strerror or e}") from None
 
 
-COMMANDS = {"replay": cmd_replay, "bench": cmd_bench}
+COMMANDS = {"replay": cmd_replay, "bench": cmd_bench, "verify": cmd_verify}
 
 
 def main(argv=None):

@@ -70,3 +70,29 @@ def print_bench(results):
     console.print(table)
     console.print(f"capacity {results['capacity']} flows per table; {results['packets']} "
                   f"frames timed per flow count and order, best of {results['repeats']} runs")
+
+
+def print_verify(result):
+    console.print("[bold]vernat verify[/]: process_frame, every frame, every configuration")
+    console.print(f"{result['paths']} paths, {result['solver_queries']} solver queries, "
+                  f"{result['obligations']} obligations ({result['merged_ifs']} ifs merged); "
+                  + ", ".join(f"{k} {v:.1f} s" for k, v in result["seconds"].items()))
+    runs = result["concrete_runs"]
+    console.print(f"concrete runs of every path's model: {runs['agree']} agree, "
+                  f"{runs['skipped']} skipped, {runs['DISAGREE']} disagree")
+    table = Table(title="properties")
+    table.add_column("")
+    table.add_column("property")
+    table.add_column("note")
+    for p in result["properties"]:
+        mark = "[green]✔[/]" if p["proven"] else "[red]✘[/]"
+        table.add_row(mark, p["property"], p.get("note", ""))
+    console.print(table)
+    for v in result["violations"]:
+        console.print(f"[red]violation[/] {v['property']}: {v['message']} at {v['where']} "
+                      f"(path ending in {v['path_outcome']}; calls: {', '.join(v['trace'])})")
+    for d in result["disagreements"]:
+        console.print(f"[red]disagreement[/] {d}")
+    if result["reproduce"]:
+        console.print(f"counterexample written; reproduce with:\n  {result['reproduce']}")
+    console.print("[green]proven[/]" if result["proven"] else "[red]not everything is proven[/]")

@@ -39,9 +39,10 @@ from vernat.verify.values import (
 class Violation(Exception):
     """A property fails on a feasible path; `model` makes it concrete."""
 
-    def __init__(self, prop, message, where, model=None):
+    def __init__(self, prop, message, where, model=None, goal=()):
         super().__init__(f"{prop}: {message} at {where}")
         self.prop, self.message, self.where, self.model = prop, message, where, model
+        self.goal = list(goal)          # what must be satisfiable for the failure
 
 
 class _Return(Exception):
@@ -160,9 +161,13 @@ class Executor:
             path = Path(prefix)
             self.path = path
             self.arrays = []
+            self.context = {}
             args = setup(self)
+            path.context = self.context
             try:
                 path.result = self.call(entry, args, None)
+                if "buf" in self.context:
+                    path.final_items = list(self.context["buf"].items)
                 if self._check() is None:
                     raise _Infeasible()
                 if on_path_end is not None:
@@ -235,7 +240,7 @@ class Executor:
         model = self._check(*goal)
         if model is None:
             return                       # proven (or an infeasible merged branch)
-        raise Violation(name, message, self.where(node), model)
+        raise Violation(name, message, self.where(node), model, goal)
 
     def variables(self, e):
         """Names of the uninterpreted constants in e (memoized, keeping e alive)."""

@@ -289,7 +289,21 @@ def rule6_ip_checksum(frame, out):
 
     Specified from scratch (RFC 1071): with the checksum field counted as 0,
     the field becomes the one's complement of the one's-complement sum of the
-    4*IHL bytes of the rewritten header, options included."""
+    4*IHL bytes of the rewritten header, options included.
+
+    Why this is byte-exact with updating incrementally (RFC 1624 eqn. 3, one
+    update per changed word, in any order), including the representation of
+    zero: the input header is valid (rule 3) and both ways preserve the value
+    modulo 0xFFFF, so they can only differ between 0x0000 and 0xFFFF. The
+    from-scratch value is never 0xFFFF (the summed header is not all zero:
+    its version nibble is 4, so the fold lies in 1..0xFFFF). An eqn. 3 step
+    ~(~HC + ~m + m') yields 0xFFFF only when all three terms are 0; the TTL
+    word (TTL-1, protocol) always changes and its new value m' is never 0
+    (protocol is 6 or 17), so at least one step is not degenerate, and once
+    a step yields a value other than 0xFFFF, ~HC is non-zero in every later
+    step. Hence the incremental result is never 0xFFFF either, and the two
+    agree on every frame (also checked against the NAT in
+    tests/spec/test_spec_vs_nat.py::test_checksum_negative_zero_inputs)."""
     nbytes = 4 * ip_ihl(frame)
     store16(out, IP_CHECKSUM, 0)
     store16(out, IP_CHECKSUM, complement16(ones_sum(out, ETH_HEADER, nbytes)))
@@ -304,9 +318,17 @@ def rule6_l4_checksum(out, at, is_udp, old_ip, new_ip, old_port, new_port):
     The TCP/UDP checksum covers the pseudo-header, which holds the source and
     destination addresses, and the TCP/UDP header, which holds the ports. One
     address (two 16-bit words) and one port (one word) are rewritten; RFC
-    1624 eqn. 3, HC' = ~(~HC + ~m + m'), is applied once per word. (The
-    one's-complement sum is associative and commutative, so the order of the
-    three updates does not change the value.)"""
+    1624 eqn. 3, HC' = ~(~HC + ~m + m'), is applied once per word.
+
+    Representation of zero (0x0000 and 0xFFFF are the same one's-complement
+    value): the order of the three updates does not matter, byte for byte
+    (a step gives 0xFFFF only when ~HC, ~m and m' are all 0, so the result
+    is 0xFFFF only when every step is degenerate, and otherwise it is the
+    unique value in 0..0xFFFE). But *which* words are updated does matter
+    for an input checksum of 0xFFFF: an update with m = m' turns 0xFFFF into
+    0x0000. We read "the changed address and port" as the rewritten fields,
+    so all three words are updated even when a word's value happens to stay
+    the same (e.g. source port already equal to S + index)."""
     hc = load16(out, at)
     if is_udp:
         if hc == 0:

@@ -79,6 +79,19 @@ def test_constructs_outside_the_subset_are_refused_with_file_and_line(snippet, w
     assert "process.py:" in str(e.value) and what in str(e.value)
 
 
+def test_a_byte_no_rule_names_must_not_change(tmp_path):
+    """A planted bug: the TTL update also clears the TOS byte."""
+    from vernat.verify.run import verify
+    sources = mutate("vernat.nat.process",
+                     "    store16(buf, ip + IP_TTL, new_word)\n",
+                     "    store16(buf, ip + IP_TTL, new_word)\n    store8(buf, ip + 1, 0)\n")
+    sources["vernat.nat.process"] = sources["vernat.nat.process"].replace(
+        "load48, store16,", "load48, store8, store16,")
+    result = verify(sources=sources, concrete_runs=False, counterexample_dir=str(tmp_path))
+    assert any(v["property"] == "every other byte unchanged" for v in result["violations"])
+    assert not result["proven"]
+
+
 def test_a_violation_comes_back_as_replayable_files(tmp_path):
     """The counterexample is a real frame (plus the prelude that builds the
     state the path assumed) and a config that `vernat replay` accepts."""

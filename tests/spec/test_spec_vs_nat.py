@@ -18,7 +18,6 @@ import struct
 from collections import Counter
 
 import numpy as np
-import pytest
 
 from tests.helpers import (EXT, GATEWAY_MAC, HOST, HOST_MAC, INSIDE_MAC, OUTSIDE_MAC, SERVER,
                            SEC, config, in_tcp, in_udp, l4_checksum_ok, ip_header_ok,

@@ -70,12 +70,7 @@ def cmd_verify(args):
     from vernat import report
 
     result = verify(counterexample_dir=args.counterexample_dir)
-    if args.json == "-":
-        print(json.dumps(result, indent=2))
-    else:
-        if args.json:
-            write_json(args.json, result)
-        report.print_verify(result)
+    emit(result, args.json, report.print_verify)
     return 0 if result["proven"] else 1
 
 
@@ -114,13 +109,19 @@ def cmd_bench(args):
     if args.packets < 1000:
         raise UsageError("--packets must be at least 1000")
     results = inmemory.run(packets=args.packets, progress=sys.stderr.isatty())
-    if args.json == "-":
-        print(json.dumps(results, indent=2))
-    else:
-        if args.json:
-            write_json(args.json, results)
-        report.print_bench(results)
+    emit(results, args.json, report.print_bench)
     return 0
+
+
+def emit(result, json_target, print_for_people):
+    """--json - : JSON on stdout only; --json FILE: the file and the table;
+    no --json: the table."""
+    if json_target == "-":
+        print(json.dumps(result, indent=2))
+        return
+    if json_target:
+        write_json(json_target, result)
+    print_for_people(result)
 
 
 def write_json(path, data):

@@ -19,15 +19,19 @@ def fold16(total):
 
 
 def ipv4_header_sum(buf, ip, nwords):
-    """One's-complement sum of the first nwords (<= 30) 16-bit words at ip.
+    """One's-complement sum of the first nwords 16-bit words at ip, for an
+    IPv4 header: 10 <= nwords <= 30 (IHL 5..15).
 
-    The loop runs its full static bound with a guarded body (no break), so
-    the verifier merges the header lengths into one path instead of forking
-    one path per IHL."""
+    The 10 words of the fixed header are summed unconditionally; the option
+    words by a loop of static bound with a guarded body (no break), so the
+    verifier merges the header lengths into one path instead of forking one
+    path per IHL."""
     total = 0
-    for k in range(30):
-        if k < nwords:
-            total += load16(buf, ip + 2 * k)
+    for k in range(10):
+        total += load16(buf, ip + 2 * k)
+    for k in range(20):
+        if k + 10 < nwords:
+            total += load16(buf, ip + 20 + 2 * k)
     return fold16(total)
 
 

@@ -119,3 +119,18 @@ def test_verify_report_of_the_landed_nat(landed):
     assert props["no crash (memory safety, int64 ranges, byte widths, bounded loops)"]
     assert result["concrete_runs"]["DISAGREE"] == 0 and result["concrete_runs"]["agree"] >= 25
     assert not result["proven"]          # spec, checksums, lazy validation: not yet
+
+
+def test_checksum_lemmas_hold_and_catch_a_broken_update():
+    """The RFC 1624 lemma is proven on the verified csum_replace16, and a
+    planted bug in it (the old word not complemented) breaks the lemma."""
+    from vernat.verify.lemmas import prove_checksum_lemmas
+    functions, constants = load_program()
+    assert all(ok for _, ok, _ in prove_checksum_lemmas(Executor(functions, constants, MODELS)))
+    functions, constants = load_program(sources=mutate(
+        "vernat.packet.checksum", "(0xFFFF ^ csum) + (0xFFFF ^ old) + new",
+        "(0xFFFF ^ csum) + old + new"))
+    results = dict((name, ok) for name, ok, _ in
+                   prove_checksum_lemmas(Executor(functions, constants, MODELS)))
+    assert not results["RFC 1624 update keeps checksum validity (valid stays valid, invalid "
+                       "stays invalid)"]

@@ -41,8 +41,10 @@ def module_path(name):
     return os.path.join(_PACKAGE_ROOT, *name.split(".")) + ".py"
 
 
-def parse_module(name):
+def parse_module(name, sources=None):
     path = module_path(name)
+    if sources and name in sources:
+        return path, ast.parse(sources[name], filename=path)
     with open(path, encoding="utf-8") as f:
         return path, ast.parse(f.read(), filename=path)
 
@@ -106,16 +108,18 @@ def jit_options(state):
             "_nrt": state is not None}
 
 
-def load(jit=True, state=None):
+def load(jit=True, state=None, sources=None):
     """A namespace with every verified function and constant, numba-compiled
     when jit is true. Built once per mode and process.
 
     state: the name of a module to use *instead of* the verified state
     library (vernat.baseline.dict_flowtable, the unverified baseline the
     benchmarks compare against). Its functions must already be compiled.
+    sources: {module: source text} replacing files (the verifier's mutants);
+    such a build is neither kept nor cached on disk.
     """
     key = (jit, state)
-    if key in _builds:
+    if sources is None and key in _builds:
         return _builds[key]
     hints = {}
     if jit:
@@ -133,7 +137,7 @@ def load(jit=True, state=None):
             built[name] = vars(importlib.import_module(state))
             merged.update({k: v for k, v in built[name].items() if k.startswith("flow_")})
             continue
-        path, tree = parse_module(name)
+        path, tree = parse_module(name, sources)
         namespace = _bind_imports(name, path, tree, built)
         exec(compile(tree, path, "exec"), namespace)
         for attr, value in list(namespace.items()):
@@ -141,9 +145,13 @@ def load(jit=True, state=None):
                 if attr in hints:
                     namespace[attr] = hints[attr]
                 else:
-                    namespace[attr] = numba.njit(**jit_options(state))(value)
+                    options = jit_options(state)
+                    if sources is not None:
+                        options["cache"] = False
+                    namespace[attr] = numba.njit(**options)(value)
         built[name] = namespace
         merged.update({k: v for k, v in namespace.items() if not k.startswith("__")})
     result = types.SimpleNamespace(**merged)
-    _builds[key] = result
+    if sources is None:
+        _builds[key] = result
     return result

@@ -89,6 +89,7 @@ def test_a_byte_no_rule_names_must_not_change(tmp_path):
         "load48, store16,", "load48, store8, store16,")
     result = verify(sources=sources, concrete_runs=False, counterexample_dir=str(tmp_path))
     assert any(v["property"] == "every other byte unchanged" for v in result["violations"])
+    assert result["reproduced_on_the_source"] == "changed bytes at [15]"   # the TOS byte
     assert not result["proven"]
 
 
@@ -103,6 +104,9 @@ def test_a_violation_comes_back_as_replayable_files(tmp_path):
     assert not result["proven"] and result["violations"]
     assert result["violations"][0]["property"] == "memory safety"
     assert result["reproduce"] and str(tmp_path) in result["reproduce"]
+    # the counterexample really breaks the mutant: its CPython build reads
+    # past the end of the frame (numpy raises where numba would read garbage)
+    assert result["reproduced_on_the_source"].startswith("crash: IndexError")
     frames = len(read_capture(str(tmp_path / "inside.pcap"))) + \
         len(read_capture(str(tmp_path / "outside.pcap")))
     assert frames >= 1

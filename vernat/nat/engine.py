@@ -11,9 +11,10 @@ from vernat.state.tables import new_table
 
 
 class Nat:
-    def __init__(self, config, jit=True, salt=None):
+    def __init__(self, config, jit=True, salt=None, sources=None):
+        """sources: a mutant of the verified source (vernat verify's tests)."""
         self.config = config
-        self.kernel = build.load(jit)
+        self.kernel = build.load(jit, sources=sources)
         self.cfg = config.to_array()
         self.clock = np.zeros(1, dtype=np.int64)
         self.tcp = new_table(self.kernel, config.capacity, salt)

@@ -158,9 +158,9 @@ def flow_frame(proto, key1, key2, mac):
     return eth + bytes(ip) + l4
 
 
-def run_scenario(scenario, jit):
+def run_scenario(scenario, jit, sources=None):
     """(reason, output bytes, prelude reasons) of the scenario on one build."""
-    nat = Nat(scenario.config, jit=jit, salt=1)
+    nat = Nat(scenario.config, jit=jit, salt=1, sources=sources)
     prelude_reasons = []
     for side, time, frame in scenario.prelude:
         batch = frames_to_batch([frame], [time], [side])
@@ -200,6 +200,30 @@ def check_path(ex, path):
     if sc.expected_output is not None and out != sc.expected_output:
         return "DISAGREE", "output bytes differ from the symbolic prediction"
     return "agree", ""
+
+
+def reproduce(ex, path, sources):
+    """Run a violation's scenario on the CPython build of the (mutant) source
+    it was found in: "crash" when the run fails the way the property says
+    (an out-of-bounds read raises in CPython), "changed bytes" when a byte no
+    rule names changed, else None."""
+    v = path.violation
+    ex.path = path
+    model = ex._check(*realism(ex, path), *v.goal) or v.model
+    sc = scenario_from_model(path, model, expected=False) if model is not None else None
+    if sc is None:
+        return None
+    try:
+        reason, out, _ = run_scenario(sc, jit=False, sources=sources)
+    except (IndexError, ValueError, OverflowError) as e:
+        return f"crash: {type(e).__name__}: {e}"
+    if reason == C.FORWARD and v.prop == "every other byte unchanged":
+        from vernat.verify.properties import named_positions
+        named = named_positions(sc.frame[14] & 0x0F, sc.frame[23] == 17, sc.side == 0)
+        odd = [k for k in range(len(out)) if out[k] != sc.frame[k] and k not in named]
+        if odd:
+            return f"changed bytes at {odd}"
+    return None
 
 
 def write_counterexample(ex, path, directory):

@@ -47,9 +47,10 @@ def verify(sources=None, counterexample_dir="verify-counterexample", concrete_ru
     t2 = time.perf_counter()
     lemmas = prove_checksum_lemmas(Executor(functions, constants, MODELS))
     timings["lemmas"] = time.perf_counter() - t2
-    reproduce = None
+    reproduce = reproduced = None
     if violations:
         reproduce = concrete.write_counterexample(ex, violations[0], counterexample_dir)
+        reproduced = concrete.reproduce(ex, violations[0], sources)
     failed = {p.violation.prop for p in violations}
     properties = [
         {"property": "no crash (memory safety, int64 ranges, byte widths, bounded loops)",
@@ -80,5 +81,6 @@ def verify(sources=None, counterexample_dir="verify-counterexample", concrete_ru
                         else None,
                         "trace": [e.call for e in p.trace]} for p in violations],
         "reproduce": reproduce,
+        "reproduced_on_the_source": reproduced,
         "proven": all(x["proven"] for x in properties),
     }

@@ -14,13 +14,17 @@ same source, and both must agree with what the symbolic path predicts
 paths. The same scenario, written as pcaps, is what a counterexample is.
 """
 
+import ipaddress
+import os
 import struct
 
 import z3
 
+from vernat.io.pcap import write_pcap
 from vernat.nat import constants as C
-from vernat.nat.config import NatConfig
+from vernat.nat.config import NatConfig, format_mac
 from vernat.nat.engine import Nat, frames_to_batch
+from vernat.verify.properties import named_positions
 from vernat.verify.values import WINDOW, bv
 
 MAX_FRAME = 200
@@ -202,23 +206,25 @@ def check_path(ex, path):
     return "agree", ""
 
 
-def reproduce(ex, path, sources):
+def violation_scenario(ex, path):
+    """The concrete scenario of a path's violation (realistic if possible),
+    or None when no frame can show it."""
+    v = path.violation
+    ex.path = path
+    model = ex._check(*realism(ex, path), *v.goal) or v.model
+    return scenario_from_model(path, model, expected=False) if model is not None else None
+
+
+def reproduce(sc, prop, sources):
     """Run a violation's scenario on the CPython build of the (mutant) source
     it was found in: "crash" when the run fails the way the property says
     (an out-of-bounds read raises in CPython), "changed bytes" when a byte no
     rule names changed, else None."""
-    v = path.violation
-    ex.path = path
-    model = ex._check(*realism(ex, path), *v.goal) or v.model
-    sc = scenario_from_model(path, model, expected=False) if model is not None else None
-    if sc is None:
-        return None
     try:
         reason, out, _ = run_scenario(sc, jit=False, sources=sources)
     except (IndexError, ValueError, OverflowError) as e:
         return f"crash: {type(e).__name__}: {e}"
-    if reason == C.FORWARD and v.prop == "every other byte unchanged":
-        from vernat.verify.properties import named_positions
+    if reason == C.FORWARD and prop == "every other byte unchanged":
         named = named_positions(sc.frame[14] & 0x0F, sc.frame[23] == 17, sc.side == 0)
         odd = [k for k in range(len(out)) if out[k] != sc.frame[k] and k not in named]
         if odd:
@@ -226,21 +232,10 @@ def reproduce(ex, path, sources):
     return None
 
 
-def write_counterexample(ex, path, directory):
-    """Write a violation as files `vernat replay` takes: inside.pcap and
-    outside.pcap (the prelude that builds the state, then the frame) and
-    nat.toml. Returns the replay command, or None if no frame can show it."""
-    import os
-    from vernat.io.pcap import write_pcap
-    from vernat.nat.config import format_mac
-    import ipaddress
-
-    v = path.violation
-    ex.path = path
-    model = ex._check(*realism(ex, path), *v.goal) or v.model
-    sc = scenario_from_model(path, model, expected=False) if model is not None else None
-    if sc is None:
-        return None
+def write_counterexample(sc, directory):
+    """Write a violation's scenario as files `vernat replay` takes:
+    inside.pcap and outside.pcap (the prelude that builds the state, then the
+    frame) and nat.toml. Returns the replay command."""
     os.makedirs(directory, exist_ok=True)
     by_side = {0: [], 1: []}
     for side, time, frame in sc.prelude:

@@ -24,7 +24,6 @@ Anything outside docs/subset.md is refused with file and line
 """
 
 import ast
-import time
 
 import z3
 
@@ -118,7 +117,6 @@ class Stats:
         self.sliced = 0
         self.infeasible = 0
         self.merges = 0
-        self.started = time.perf_counter()
 
 
 class Path:

@@ -49,8 +49,10 @@ def verify(sources=None, counterexample_dir="verify-counterexample", concrete_ru
     timings["lemmas"] = time.perf_counter() - t2
     reproduce = reproduced = None
     if violations:
-        reproduce = concrete.write_counterexample(ex, violations[0], counterexample_dir)
-        reproduced = concrete.reproduce(ex, violations[0], sources)
+        scenario = concrete.violation_scenario(ex, violations[0])
+        if scenario is not None:
+            reproduce = concrete.write_counterexample(scenario, counterexample_dir)
+            reproduced = concrete.reproduce(scenario, violations[0].violation.prop, sources)
     failed = {p.violation.prop for p in violations}
     properties = [
         {"property": "no crash (memory safety, int64 ranges, byte widths, bounded loops)",

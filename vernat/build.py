@@ -9,9 +9,9 @@ functions (so a numba function only ever calls numba functions), and the
 module body is executed in a fresh namespace under its real file name, so
 line numbers, tracebacks and numba's on-disk cache all point at the source.
 
-The AST pass is also where the library's proof contracts will be stripped
-(issue: vernat prove), and where anything outside the verified subset that
-the loader can see (imports of non-verified modules) is refused.
+The AST pass is also where the library's proof contracts are stripped
+(strip_contracts), and where anything outside the verified subset that the
+loader can see (imports of non-verified modules) is refused.
 """
 
 import ast
@@ -41,12 +41,66 @@ def module_path(name):
     return os.path.join(_PACKAGE_ROOT, *name.split(".")) + ".py"
 
 
+# Nagini's contract statements and the modules that hold only ghost code:
+# what strip_contracts removes, and nothing else.
+CONTRACT_STATEMENTS = frozenset((
+    "Requires", "Ensures", "Exsures", "Invariant", "Decreases", "Assert", "Assume",
+    "Refute", "Fold", "Unfold", "Reveal",
+))
+GHOST_MODULES = ("nagini_contracts", "vernat.state.model")
+GHOST_DECORATORS = frozenset(("Pure", "Predicate", "Ghost", "ContractOnly", "Opaque", "Inline"))
+
+
+def _is_contract(node):
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
+        isinstance(node.value.func, ast.Name) and node.value.func.id in CONTRACT_STATEMENTS
+
+
+def _is_ghost_import(node):
+    return isinstance(node, ast.ImportFrom) and node.module is not None and any(
+        node.module == m or node.module.startswith(m + ".") for m in GHOST_MODULES)
+
+
+def _is_ghost_function(node):
+    return isinstance(node, ast.FunctionDef) and any(
+        isinstance(d, ast.Name) and d.id in GHOST_DECORATORS for d in node.decorator_list)
+
+
+class _Stripper(ast.NodeTransformer):
+    def visit_FunctionDef(self, node):
+        for a in node.args.args:
+            a.annotation = None
+        node.returns = None
+        self.generic_visit(node)
+        if not node.body:
+            node.body = [ast.Pass()]
+        return node
+
+    def visit_Expr(self, node):
+        return None if _is_contract(node) else node
+
+    def visit_Module(self, node):
+        node.body = [n for n in node.body if not _is_ghost_import(n) and
+                     not _is_ghost_function(n)]
+        self.generic_visit(node)
+        return node
+
+
+def strip_contracts(tree):
+    """The module minus its proof contracts (issue: vernat prove): Nagini's
+    contract statements (Requires, Ensures, Invariant, ...), imports of
+    nagini_contracts and of the ghost model, ghost functions (@Pure,
+    @Predicate, ...) and type annotations. The code that runs is this."""
+    return ast.fix_missing_locations(_Stripper().visit(tree))
+
+
 def parse_module(name, sources=None):
+    """A verified module's syntax tree, contracts stripped."""
     path = module_path(name)
     if sources and name in sources:
-        return path, ast.parse(sources[name], filename=path)
+        return path, strip_contracts(ast.parse(sources[name], filename=path))
     with open(path, encoding="utf-8") as f:
-        return path, ast.parse(f.read(), filename=path)
+        return path, strip_contracts(ast.parse(f.read(), filename=path))
 
 
 def _bind_imports(name, path, tree, built):
@@ -79,7 +133,7 @@ def source_digest():
     import hashlib
     import numba
     digest = hashlib.sha256(numba.__version__.encode())
-    for name in VERIFIED_MODULES + ("vernat.jit_hints", "vernat.build"):
+    for name in VERIFIED_MODULES + ("vernat.jit_hints", "vernat.build", "vernat.state.model"):
         with open(module_path(name), "rb") as f:
             digest.update(f.read())
     return digest.hexdigest()[:16]

@@ -15,7 +15,19 @@ them in each path's trace, so keep the list short and the meanings plain:
     flow_key1/2, flow_mac  read a live flow's fields
     flow_prefetch_key/_index  hints without effect: warm the cache for a
                       lookup or an index that a frame further on will need
+
+The contracts (Requires / Ensures, Nagini's syntax) state each call in terms
+of the abstract model of vernat/state/model.py. They are the one source of
+the library's meaning: the builds strip them (build.strip_contracts),
+`vernat verify` checks every symbolic trace of the NAT against them, and
+`vernat prove` proves the code below against them.
 """
+
+from nagini_contracts.contracts import Requires, Ensures, Result, Old, Implies
+from vernat.state.model import (
+    table, state, capacity, full, find, live, key1_of, key2_of, mac_of, next_free,
+    expired, touched, added,
+)
 
 from vernat.state.layout import (
     H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_FREE_HEAD, H_FREE_TAIL, H_SALT,
@@ -65,10 +77,25 @@ def table_init(t, capacity, nslots, salt):
 
 
 def flow_lookup(t, k1, k2):
+    Requires(table(t))
+    Ensures(table(t) and state(t) == Old(state(t)))
+    Ensures(Result() == find(state(t), k1, k2))
+    Ensures(Result() == -1 or (0 <= Result() and Result() < capacity(state(t)) and
+                               live(state(t), Result()) and
+                               key1_of(state(t), Result()) == k1 and key2_of(state(t), Result()) == k2))
     return map_find(t, k1, k2)
 
 
 def flow_allocate(t, k1, k2, mac, now):
+    Requires(table(t) and find(state(t), k1, k2) == -1)
+    Requires(0 <= k1 and k1 < (1 << 48) and 0 <= k2 and k2 < (1 << 48))
+    Requires(0 <= mac and mac < (1 << 48) and now >= 0)
+    Ensures(table(t) and capacity(state(t)) == Old(capacity(state(t))))
+    Ensures(Implies(Old(full(state(t))), Result() == -1 and state(t) == Old(state(t))))
+    Ensures(Implies(not Old(full(state(t))),
+                    Result() == Old(next_free(state(t))) and
+                    0 <= Result() and Result() < capacity(state(t)) and
+                    state(t) == added(Old(state(t)), k1, k2, mac, now)))
     i = index_allocate(t, now)
     if i < 0:
         return -1
@@ -81,6 +108,9 @@ def flow_allocate(t, k1, k2, mac, now):
 
 
 def flow_refresh(t, i, now):
+    Requires(table(t) and live(state(t), i) and now >= 0)
+    Ensures(table(t) and state(t) == touched(Old(state(t)), i, now))
+    Ensures(capacity(state(t)) == Old(capacity(state(t))))
     index_refresh(t, i, now)
 
 
@@ -88,6 +118,9 @@ def flow_expire(t, now, timeout):
     """Remove every flow with now - last_seen >= timeout, oldest first.
     Amortized O(1): each flow is removed once, and the loop stops at the
     first flow that is still fresh."""
+    Requires(table(t) and now >= 0 and timeout >= 1)
+    Ensures(table(t) and state(t) == expired(Old(state(t)), now, timeout))
+    Ensures(capacity(state(t)) == Old(capacity(state(t))) and Result() >= 0)
     removed = 0
     for step in range(t[H_CAPACITY]):
         i = index_oldest(t)
@@ -102,18 +135,31 @@ def flow_expire(t, now, timeout):
 
 
 def flow_is_allocated(t, i):
+    Requires(table(t))
+    Ensures(table(t) and state(t) == Old(state(t)))
+    Ensures(Result() == live(state(t), i))
+    Ensures(Implies(Result(), 0 <= i and i < capacity(state(t))))
     return index_is_allocated(t, i)
 
 
 def flow_key1(t, i):
+    Requires(table(t) and live(state(t), i))
+    Ensures(table(t) and state(t) == Old(state(t)))
+    Ensures(Result() == key1_of(state(t), i) and 0 <= Result() and Result() < (1 << 48))
     return t[flow_at(t, i) + F_KEY1]
 
 
 def flow_key2(t, i):
+    Requires(table(t) and live(state(t), i))
+    Ensures(table(t) and state(t) == Old(state(t)))
+    Ensures(Result() == key2_of(state(t), i) and 0 <= Result() and Result() < (1 << 48))
     return t[flow_at(t, i) + F_KEY2]
 
 
 def flow_mac(t, i):
+    Requires(table(t) and live(state(t), i))
+    Ensures(table(t) and state(t) == Old(state(t)))
+    Ensures(Result() == mac_of(state(t), i) and 0 <= Result() and Result() < (1 << 48))
     return t[flow_at(t, i) + F_MAC]
 
 
@@ -127,10 +173,14 @@ def flow_count(t):
 
 def flow_prefetch_key(t, k1, k2):
     """Hint: a lookup of (k1, k2) is coming. Changes nothing."""
+    Requires(table(t))
+    Ensures(table(t) and state(t) == Old(state(t)))
     cache_hint(t, slot_at(t, key_hash(k1, k2, t[H_SALT]) & t[H_MASK]))
 
 
 def flow_prefetch_index(t, i):
     """Hint: index i's record is coming. Changes nothing; any i is fine."""
+    Requires(table(t))
+    Ensures(table(t) and state(t) == Old(state(t)))
     if i >= 0 and i < t[H_CAPACITY]:
         cache_hint(t, flow_at(t, i))

@@ -62,9 +62,10 @@ class _Infeasible(Exception):
 
 
 class Function:
-    def __init__(self, node, path, module):
+    def __init__(self, node, path, module, prefix=""):
         self.node, self.path, self.module = node, path, module
         self.name = node.name
+        self.prefix = prefix            # its program's namespace (see load_program)
         self.params = [a.arg for a in node.args.args]
         a = node.args
         if a.vararg or a.kwarg or a.kwonlyargs or a.defaults or a.posonlyargs or \
@@ -73,27 +74,29 @@ class Function:
                               f"parameters and no decorators are in the subset")
 
 
-def load_program(modules=build.VERIFIED_MODULES, sources=None):
+def load_program(modules=build.VERIFIED_MODULES, sources=None, prefix=""):
     """Functions and integer constants of the verified modules, one flat
     namespace (the modules import each other by name, without renaming).
-    sources: optional {module: source text} overriding files (mutants)."""
+    sources: optional {module: source text} overriding files (mutants).
+    prefix: put every name under it, so that two programs (the NAT and the
+    spec, which both have a load16 and an IP_TTL, with different meanings)
+    can share an executor; names used inside a function resolve in its own
+    program first."""
     functions, constants = {}, {}
     for name in modules:
-        path = build.module_path(name)
-        text = sources[name] if sources and name in sources else open(path).read()
-        tree = ast.parse(text, filename=path)
+        path, tree = build.parse_module(name, sources)
         for node in tree.body:
             where = f"{path}:{getattr(node, 'lineno', 0)}"
             if isinstance(node, ast.FunctionDef):
-                functions[node.name] = Function(node, path, name)
+                functions[prefix + node.name] = Function(node, path, name, prefix)
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and \
                     isinstance(node.targets[0], ast.Name):
                 value = node.value
                 if isinstance(value, ast.Constant) and type(value.value) is int:
-                    constants[node.targets[0].id] = value.value
+                    constants[prefix + node.targets[0].id] = value.value
                 elif isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub) and \
                         isinstance(value.operand, ast.Constant):
-                    constants[node.targets[0].id] = -value.operand.value
+                    constants[prefix + node.targets[0].id] = -value.operand.value
                 # other module-level values (name tables for people) are
                 # refused only if the verified code uses them
             elif isinstance(node, ast.ImportFrom):
@@ -137,6 +140,14 @@ class Path:
 
 
 class Executor:
+    # z3 logic of every query: the NAT's paths are pure bit-vectors; the
+    # spec comparison adds the abstract tables' uninterpreted functions
+    logic = "QF_BV"
+    # prove memory safety, int64 and byte-width obligations (off for the
+    # spec, whose own crash freedom is not a property of the NAT; the
+    # verifier's window limit is always checked)
+    safety = True
+
     def __init__(self, functions, constants, models):
         self.functions, self.constants, self.models = functions, constants, models
         self.stats = Stats()
@@ -200,7 +211,7 @@ class Executor:
         A fresh QF_BV solver each time: z3's incremental mode skips the
         preprocessing that makes bit-blasting fast (measured 2.5x slower)."""
         self.stats.queries += 1
-        s = z3.SolverFor("QF_BV")
+        s = z3.SolverFor(self.logic)
         s.add(*self.path.constraints)
         s.add(*extra)
         r = s.check()
@@ -217,6 +228,8 @@ class Executor:
         of the prefix it shares with earlier paths; under the same decisions
         they are the same formulas and are not proven twice. Key: (decisions
         so far, rank of the obligation since the last decision)."""
+        if not self.safety and name != "verifier limit":
+            return
         self.stats.obligations += 1
         p = self.path
         p.rank += 1
@@ -282,7 +295,7 @@ class Executor:
                     wanted |= vs
                     grew = True
         self.stats.queries += 1
-        s = z3.SolverFor("QF_BV")
+        s = z3.SolverFor(self.logic)
         s.add(*picked)
         s.add(*goal)
         if s.check() == z3.unsat:
@@ -328,11 +341,19 @@ class Executor:
     # ---- calls ---------------------------------------------------------------
     current_fn = None
 
+    def resolve(self, name):
+        """A name used in the current function: its own program's first."""
+        prefix = self.current_fn.prefix if self.current_fn else ""
+        if prefix and prefix + name in self.functions:
+            return prefix + name
+        return name
+
     def call(self, name, args, node):
         if name in self.models:
             if self.path.merging:
                 raise _CannotMerge()
             return self.models[name](self, args, node)
+        name = self.resolve(name)
         fn = self.functions.get(name)
         if fn is None:
             raise SubsetError(f"{self.where(node)}: call of {name!r}, which is neither a "
@@ -406,12 +427,54 @@ class Executor:
         bound = simplify(self.expr(it.args[0], env))
         if is_sym(bound):
             self.refuse(s, "a loop whose bound is not a constant")
+        if self.breaks_mergeable(s.body):
+            self.merged_loop(s, bound, env)
+            return
         try:
             for k in range(bound):
                 env[s.target.id] = k
                 self.block(s.body, env)
         except _Break:
             pass
+
+    def breaks_mergeable(self, body):
+        """A loop body whose only exits are top-level `if c: break` and whose
+        other statements could be merged: such a loop runs once, with a
+        guard "no break yet" instead of a fork per exit (the spec's
+        header-sum and fold loops)."""
+        exits = [st for st in body if isinstance(st, ast.If) and not st.orelse and
+                 len(st.body) == 1 and isinstance(st.body[0], ast.Break)]
+        if not exits:
+            return False
+        rest = [st for st in body if not any(st is e for e in exits)]
+        return all(self.mergeable_expr(e.test) for e in exits) and self.mergeable(rest)
+
+    def merged_loop(self, s, bound, env):
+        alive = True
+        for k in range(bound):
+            env[s.target.id] = k
+            for st in s.body:
+                if isinstance(st, ast.If) and not st.orelse and len(st.body) == 1 and \
+                        isinstance(st.body[0], ast.Break):
+                    stop = simplify(as_bool(self.expr(st.test, env)) if alive is True else
+                                    z3.And(alive, as_bool(self.expr(st.test, env))))
+                    if stop is True:
+                        return
+                    if stop is not False:
+                        alive = simplify(z3.And(as_bool(alive), z3.Not(stop)))
+                        if alive is False:
+                            return
+                    continue
+                if alive is not True:
+                    try:
+                        self.merged_if(alive, ast.If(test=None, body=[st], orelse=[]), env)
+                        continue
+                    except _CannotMerge:
+                        # e.g. a name first bound in the loop: fork after all
+                        if not self.decide(alive, st):
+                            return
+                        alive = True
+                self.stmt(st, env)
 
     # merging ------------------------------------------------------------------
     def straight(self, name):
@@ -451,7 +514,7 @@ class Executor:
             return True
         if name in self.models:
             return False
-        return self.straight(name)
+        return self.straight(self.resolve(name))
 
     def if_stmt(self, s, env):
         cond = simplify(as_bool(self.expr(s.test, env)))
@@ -521,6 +584,9 @@ class Executor:
     def lookup(self, name, env, node):
         if name in env:
             return env[name]
+        prefix = self.current_fn.prefix if self.current_fn else ""
+        if prefix + name in self.constants:
+            return self.constants[prefix + name]
         if name in self.constants:
             return self.constants[name]
         if name in ("True", "False"):

@@ -103,9 +103,9 @@ def parse_module(name, sources=None):
         return path, strip_contracts(ast.parse(f.read(), filename=path))
 
 
-def _bind_imports(name, path, tree, built):
+def _bind_imports(name, path, tree, built, modname):
     """Drop the module's imports, binding the imported names from `built`."""
-    namespace = {"__name__": name, "__file__": path, "__builtins__": __builtins__}
+    namespace = {"__name__": modname, "__file__": path, "__builtins__": __builtins__}
     body = []
     for node in tree.body:
         if isinstance(node, ast.ImportFrom):
@@ -162,6 +162,25 @@ def jit_options(state):
             "_nrt": state is not None}
 
 
+def _build_module_name(name, jit, sources):
+    """The name a built module lives under in sys.modules. Not the source's
+    own name: that module is the source *with* its contracts, which imports
+    Nagini's contract library, absent here. numba needs the functions'
+    module to be importable by name to cache them."""
+    kind = "jit" if jit else "py"
+    if sources is not None:
+        kind += f"_mutant{id(sources)}"
+    return f"vernat._built_{kind}.{name}"
+
+
+def _register(modname, namespace):
+    import sys
+    module = types.ModuleType(modname)
+    module.__dict__.update(namespace)
+    namespace_module = sys.modules.setdefault(modname, module)
+    namespace_module.__dict__.update(namespace)
+
+
 def load(jit=True, state=None, sources=None):
     """A namespace with every verified function and constant, numba-compiled
     when jit is true. Built once per mode and process.
@@ -192,10 +211,11 @@ def load(jit=True, state=None, sources=None):
             merged.update({k: v for k, v in built[name].items() if k.startswith("flow_")})
             continue
         path, tree = parse_module(name, sources)
-        namespace = _bind_imports(name, path, tree, built)
+        modname = _build_module_name(name, jit, sources)
+        namespace = _bind_imports(name, path, tree, built, modname)
         exec(compile(tree, path, "exec"), namespace)
         for attr, value in list(namespace.items()):
-            if isinstance(value, types.FunctionType) and value.__module__ == name and jit:
+            if isinstance(value, types.FunctionType) and value.__module__ == modname and jit:
                 if attr in hints:
                     namespace[attr] = hints[attr]
                 else:
@@ -203,6 +223,7 @@ def load(jit=True, state=None, sources=None):
                     if sources is not None:
                         options["cache"] = False
                     namespace[attr] = numba.njit(**options)(value)
+        _register(modname, namespace)
         built[name] = namespace
         merged.update({k: v for k, v in namespace.items() if not k.startswith("__")})
     result = types.SimpleNamespace(**merged)

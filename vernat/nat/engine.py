@@ -31,6 +31,17 @@ class Nat:
                                   self.clock, self.tcp, self.udp, verdicts, reasons)
         return verdicts, reasons
 
+    def flows(self):
+        """{table: {index: (key1, key2, mac, last_seen)}} of the live flows
+        (a snapshot for tests and the verifier's counterexamples; O(capacity))."""
+        k = self.kernel
+        out = {}
+        for name, t in (("tcp", self.tcp), ("udp", self.udp)):
+            out[name] = {i: (int(k.flow_key1(t, i)), int(k.flow_key2(t, i)),
+                             int(k.flow_mac(t, i)), int(k.flow_last_seen(t, i)))
+                         for i in range(self.config.capacity) if k.flow_is_allocated(t, i)}
+        return out
+
     def flow_counts(self):
         return {"tcp": int(self.kernel.flow_count(self.tcp)),
                 "udp": int(self.kernel.flow_count(self.udp))}

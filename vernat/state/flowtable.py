@@ -110,7 +110,7 @@ def flow_allocate(t, k1, k2, mac, now):
 def flow_refresh(t, i, now):
     Requires(table(t) and live(state(t), i) and now >= 0)
     Ensures(table(t) and state(t) == touched(Old(state(t)), i, now))
-    Ensures(capacity(state(t)) == Old(capacity(state(t))))
+    Ensures(capacity(state(t)) == Old(capacity(state(t))) and live(state(t), i))
     index_refresh(t, i, now)
 
 

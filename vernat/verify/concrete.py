@@ -260,3 +260,62 @@ def write_counterexample(sc, directory):
                 f'gateway-mac = "{format_mac(cfg.gateway_mac)}"\n')
     return (f"vernat replay --config {toml} --inside {paths[0]} --outside {paths[1]} "
             f"--frames")
+
+
+def spec_flows(table):
+    """The spec's abstract table in the shape of Nat.flows()."""
+    from vernat.spec import abstract_state as A
+    return {i: ((A.st_inside_ip(table, i) << 16) | A.st_inside_port(table, i),
+                (A.st_remote_ip(table, i) << 16) | A.st_remote_port(table, i),
+                A.st_mac(table, i), A.st_last_seen(table, i))
+            for i in sorted(table.flows)}
+
+
+def run_spec(scenario):
+    """The executable spec under CPython on the scenario: (reason of the last
+    frame, its output, flows afterwards, reasons of the prelude)."""
+    import numpy as np
+    from vernat.spec import abstract_state as A
+    from vernat.spec.rfc3022 import spec_frame
+    cfg = scenario.config
+    cfg_array = cfg.to_array()
+    clock = np.zeros(1, dtype=np.int64)
+    tcp, udp = A.new_table(cfg.capacity), A.new_table(cfg.capacity)
+
+    def one(frame, time, side):
+        fa = np.frombuffer(bytes(frame), dtype=np.uint8).copy()
+        out = fa.copy()
+        return int(spec_frame(fa, len(fa), int(time), int(side), cfg_array, clock, tcp, udp,
+                              out)), out.tobytes()
+    prelude = [one(f, t, s)[0] for s, t, f in scenario.prelude]
+    clock[0] = max(int(clock[0]), scenario.clock)
+    reason, out = one(scenario.frame, scenario.time, scenario.side)
+    return reason, out, {"tcp": spec_flows(tcp), "udp": spec_flows(udp)}, prelude
+
+
+def code_vs_spec(scenario, sources=None):
+    """Run the scenario on the CPython build of the (mutant) source and on
+    the spec: a description of what differs, or None if nothing does."""
+    nat = Nat(scenario.config, jit=False, salt=1, sources=sources)
+    try:
+        for side, time, frame in scenario.prelude:
+            nat.process_batch(*frames_to_batch([frame], [time], [side]))
+        nat.clock[0] = max(int(nat.clock[0]), scenario.clock)
+        batch = frames_to_batch([scenario.frame], [scenario.time], [scenario.side])
+        _, reasons = nat.process_batch(*batch)
+    except (IndexError, ValueError, OverflowError) as e:
+        return f"the code crashes: {type(e).__name__}: {e}"
+    reason, out = int(reasons[0]), bytes(batch[0])
+    want, want_out, want_flows, _ = run_spec(scenario)
+    if reason != want:
+        return (f"the code gives {C.REASON_NAMES[reason]}, the spec says "
+                f"{C.REASON_NAMES[want]}")
+    if reason == C.FORWARD and out != want_out:
+        diff = [k for k in range(len(out)) if out[k] != want_out[k]]
+        return f"forwarded bytes differ from the spec's at offsets {diff}"
+    flows = nat.flows()
+    for table in ("tcp", "udp"):
+        if flows[table] != want_flows[table]:
+            return (f"{table} flows afterwards differ: the code has {flows[table]}, "
+                    f"the spec {want_flows[table]}")
+    return None

@@ -137,12 +137,18 @@ class Path:
         self.violation = None
         self.fresh = 0
         self.rank = 0
+        self.model_assumed = set()       # indices of constraints a library model added
+        self.guided = True               # every decision so far agreed with the guide
 
 
 class Executor:
     # z3 logic of every query: the NAT's paths are pure bit-vectors; the
     # spec comparison adds the abstract tables' uninterpreted functions
     logic = "QF_BV"
+    # a model of the constraints every path starts with: decisions it takes
+    # need no query (the spec runs under a NAT path's condition)
+    guide = None
+    settle_forks = False
     # prove memory safety, int64 and byte-width obligations (off for the
     # spec, whose own crash freedom is not a property of the NAT; the
     # verifier's window limit is always checked)
@@ -177,8 +183,14 @@ class Executor:
                 path.result = self.call(entry, args, None)
                 if "buf" in self.context:
                     path.final_items = list(self.context["buf"].items)
-                if self._check() is None:
+                # a path whose decisions all followed the guide is feasible
+                # (the guide satisfies it); any other is checked in full
+                model = self._guided_model(path)
+                if model is None:
+                    model = self._check()
+                if model is None:
                     raise _Infeasible()
+                path.model = model
                 if on_path_end is not None:
                     on_path_end(self, path, args)
             except Violation as v:
@@ -192,6 +204,11 @@ class Executor:
             done.append(path)
             pending.extend(path.alternatives)
         return done
+
+    def _guided_model(self, path):
+        if self.guide is not None and path.guided and not path.model_assumed:
+            return self.guide
+        return None
 
     def fresh(self, prefix, bits=64):
         self.path.fresh += 1
@@ -243,6 +260,14 @@ class Executor:
             if prop is not True:
                 self._prove(prop, name, node, message)
         self._proven.add(key)
+
+    def holds(self, prop):
+        """prop is valid on this path (no model, no violation)."""
+        prop = simplify(prop)
+        if prop is True:
+            return True
+        goal = [z3.Not(prop)] if prop is not False else []
+        return self._sliced_unsat(goal) or self._check(*goal) is None
 
     def _prove(self, prop, name, node, message):
         goal = list(self.path.guards) + ([] if prop is False else [z3.Not(prop)])
@@ -313,14 +338,31 @@ class Executor:
             raise _CannotMerge()
         p = self.path
         k = len(p.decisions)
+        guided = None
         if k < len(p.prefix):
             taken = p.prefix[k]
+            if self.guide is not None and p.guided and taken != z3.is_true(
+                    self.guide.eval(cond, model_completion=True)):
+                p.guided = False
         else:
             # Only "infeasible" is decided here, on a slice of the path
             # condition; a side that may be feasible is explored, and
             # explore() drops any path whose full condition is unsat.
-            can_true = not self._sliced_unsat([cond])
-            can_false = not self._sliced_unsat([z3.Not(cond)])
+            # With a guide (a model of the path condition so far), the side
+            # it takes is feasible without asking.
+            guided = None
+            if self.guide is not None and p.guided:
+                guided = z3.is_true(self.guide.eval(cond, model_completion=True))
+            can_true = guided is True or (guided is None and not self._sliced_unsat([cond])) \
+                or (guided is False and not self._sliced_unsat([cond]))
+            can_false = guided is False or (
+                guided is not False and not self._sliced_unsat([z3.Not(cond)]))
+            # the side the guide did not take: settle it now with the whole
+            # path condition rather than replaying a probably dead fork
+            if guided is True and can_false and self.settle_forks:
+                can_false = self._check(z3.Not(cond)) is not None
+            elif guided is False and can_true and self.settle_forks:
+                can_true = self._check(cond) is not None
             if can_true and can_false:
                 p.alternatives.append(p.decisions + [False])
                 taken = True
@@ -328,6 +370,8 @@ class Executor:
                 taken = can_true
             else:
                 raise _Infeasible()
+        if guided is not None and taken != guided:
+            p.guided = False
         p.decisions.append(taken)
         p.rank = 0
         self.assume(cond if taken else z3.Not(cond))
@@ -691,7 +735,13 @@ class Executor:
             if is_sym(b) or not 0 <= b < 64:
                 self.refuse(node, "a shift by anything but a constant 0..63")
             if t is ast.RShift:
-                return a >> b if concrete else bv(a) >> b
+                if concrete:
+                    return a >> b
+                # a non-negative value shifts the same either way; the
+                # logical shift keeps terms of the NAT and the spec alike
+                # (and spares z3 proving a sign bit zero)
+                x = bv(a)
+                return z3.LShR(x, b) if self.bounds.of(x)[0] >= 0 else x >> b
             if concrete:
                 return self.int64(a << b, a << b, node, "<<")
             x = bv(a)

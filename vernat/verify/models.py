@@ -38,7 +38,9 @@ def _table(ex, t, node):
 
 def _record(ex, name, t, args, result, assumptions):
     for a in assumptions:
+        before = len(ex.path.constraints)
         ex.assume(a)
+        ex.path.model_assumed.update(range(before, len(ex.path.constraints)))
     ex.path.trace.append(Event(name, t, args, result, assumptions))
     return result
 

@@ -1,0 +1,122 @@
+"""The builds run the state library minus its contracts, and nothing else
+changes (issue: vernat prove, "one source, three consumers")."""
+
+import ast
+import random
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from vernat import build
+from vernat.state import layout as L
+
+CONTRACT_NAMES = build.CONTRACT_STATEMENTS | {"Result", "Old", "Implies", "Acc", "Forall"}
+
+
+def _plain(stmts):
+    return [ast.dump(s) for s in stmts if not build._is_contract(s)]
+
+
+@pytest.mark.parametrize("name", build.VERIFIED_MODULES)
+def test_stripped_module_is_the_source_minus_its_contracts(name):
+    path = build.module_path(name)
+    original = ast.parse(open(path).read(), filename=path)
+    _, stripped = build.parse_module(name)
+    kept = [n for n in original.body
+            if not build._is_ghost_import(n) and not build._is_ghost_function(n)]
+    assert len(kept) == len(stripped.body)
+    for before, after in zip(kept, stripped.body):
+        if isinstance(before, ast.FunctionDef):
+            assert before.name == after.name
+            assert [a.arg for a in before.args.args] == [a.arg for a in after.args.args]
+            assert _plain(before.body) == [ast.dump(s) for s in after.body]
+        else:
+            assert ast.dump(before) == ast.dump(after)
+    names = {n.id for n in ast.walk(stripped) if isinstance(n, ast.Name)}
+    assert not names & CONTRACT_NAMES
+
+
+def test_flowtable_carries_contracts_that_the_build_removes():
+    path = build.module_path(build.STATE_API)
+    original = ast.parse(open(path).read())
+    contracts = [n for n in ast.walk(original) if build._is_contract(n)]
+    assert len(contracts) >= 20
+
+
+class _Anything:
+    """Stands for any ghost value when contracts are merely evaluated."""
+
+    def __eq__(self, other):
+        return True
+
+    __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __eq__
+
+    def __bool__(self):
+        return True
+
+    def __hash__(self):
+        return 0
+
+
+def _ghost(*args):
+    return _Anything()
+
+
+def _with_contracts_as_python():
+    """The contract-annotated source run by CPython, Nagini's contract
+    functions and the model's ghost functions replaced by harmless stubs
+    (what the source does with its contracts evaluated but not proven)."""
+    from vernat.state import model
+    fake = types.ModuleType("nagini_contracts.contracts")
+    for n in ("Requires", "Ensures", "Result", "Old", "Implies"):
+        setattr(fake, n, _ghost)
+    sys.modules.setdefault("nagini_contracts", types.ModuleType("nagini_contracts"))
+    saved = sys.modules.get("nagini_contracts.contracts")
+    sys.modules["nagini_contracts.contracts"] = fake
+    try:
+        namespace = {n: _ghost for n in model.QUERIES + model.TRANSITIONS + ("state", "table")}
+        for name in build.VERIFIED_MODULES[:6]:
+            path = build.module_path(name)
+            tree = ast.parse(open(path).read(), filename=path)
+            tree.body = [n for n in tree.body if not (isinstance(n, ast.ImportFrom) and
+                         n.module.startswith("vernat."))]
+            assert any(build._is_contract(n) for n in ast.walk(tree)) or \
+                name != build.STATE_API
+            exec(compile(tree, path, "exec"), namespace)
+        return types.SimpleNamespace(**namespace)
+    finally:
+        if saved is None:
+            del sys.modules["nagini_contracts.contracts"]
+        else:
+            sys.modules["nagini_contracts.contracts"] = saved
+
+
+def test_stripped_library_behaves_like_the_annotated_source():
+    annotated = _with_contracts_as_python()
+    stripped = build.load(jit=False)
+    capacity = 6
+    tables = []
+    for lib in (annotated, stripped):
+        t = np.zeros(L.table_words(capacity), dtype=np.int64)
+        lib.table_init(t, capacity, L.slots_for(capacity), 7)
+        tables.append(t)
+    rng = random.Random(5)
+    now = 0
+    for step in range(3000):
+        now += rng.randrange(3)
+        k1, k2 = rng.randrange(12), rng.randrange(3)
+        results = []
+        for lib, t in zip((annotated, stripped), tables):
+            op = step % 3
+            if op == 0:
+                results.append(lib.flow_expire(t, now, 20))
+            i = lib.flow_lookup(t, k1, k2)
+            if i >= 0:
+                lib.flow_refresh(t, i, now)
+            else:
+                i = lib.flow_allocate(t, k1, k2, 0xAA, now)
+            results.append(i)
+        assert results[: len(results) // 2] == results[len(results) // 2:]
+        assert np.array_equal(tables[0], tables[1])

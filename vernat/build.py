@@ -181,6 +181,32 @@ def _register(modname, namespace):
     namespace_module.__dict__.update(namespace)
 
 
+def read_source_tree(root):
+    """{module: text} for every verified module found under root, laid out
+    like the package (root/vernat/nat/process.py, ...): a modified copy of
+    the verified source, e.g. a counterexample's mutant. Raises ValueError
+    if root holds none."""
+    found = {}
+    for name in VERIFIED_MODULES:
+        path = os.path.join(root, *name.split(".")) + ".py"
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                found[name] = f.read()
+    if not found:
+        raise ValueError(f"{root} holds no verified module (expected e.g. "
+                         f"{os.path.join(root, 'vernat', 'nat', 'process.py')})")
+    return found
+
+
+def write_source_tree(root, sources):
+    """The inverse of read_source_tree."""
+    for name, text in sources.items():
+        path = os.path.join(root, *name.split(".")) + ".py"
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
 def load(jit=True, state=None, sources=None):
     """A namespace with every verified function and constant, numba-compiled
     when jit is true. Built once per mode and process.

@@ -48,6 +48,9 @@ def make_parser():
     rp.add_argument("--stats-json", metavar="FILE", help="write the counters as JSON")
     rp.add_argument("--frames", action="store_true",
                     help="print one line per frame: what came in, what the NAT did")
+    rp.add_argument("--nat-source", metavar="DIR",
+                    help="(developers) run a modified copy of the verified source found in "
+                         "DIR (laid out like the package), under CPython")
     add_nat_options(rp)
 
     bp = sub.add_parser("bench", help="measure the NAT")
@@ -62,14 +65,29 @@ def make_parser():
                     help="write the report as JSON (to FILE, or stdout)")
     vp.add_argument("--counterexample-dir", metavar="DIR", default="verify-counterexample",
                     help="where a violation's frames and config are written")
+    vp.add_argument("--nat-source", metavar="DIR",
+                    help="(developers) verify a modified copy of the verified source found in "
+                         "DIR (laid out like the package) instead of the installed one")
     return parser
+
+
+def nat_sources(args):
+    from vernat import build
+    if not args.nat_source:
+        return None
+    if not os.path.isdir(args.nat_source):
+        raise UsageError(f"--nat-source {args.nat_source}: not a directory")
+    try:
+        return build.read_source_tree(args.nat_source)
+    except (ValueError, OSError) as e:
+        raise UsageError(f"--nat-source: {e}") from None
 
 
 def cmd_verify(args):
     from vernat.verify.run import verify
     from vernat import report
 
-    result = verify(counterexample_dir=args.counterexample_dir)
+    result = verify(sources=nat_sources(args), counterexample_dir=args.counterexample_dir)
     emit(result, args.json, report.print_verify)
     return 0 if result["proven"] else 1
 
@@ -88,7 +106,7 @@ def cmd_replay(args):
     frame_log = [] if args.frames else None
     try:
         stats = replay(config, args.inside, args.outside, args.to_inside, args.to_outside,
-                       frame_log=frame_log)
+                       frame_log=frame_log, sources=nat_sources(args))
     except PcapError as e:
         raise UsageError(str(e)) from None
     if args.stats_json:

@@ -34,16 +34,18 @@ def merge(inside, outside):
 
 
 def replay(config, inside_path=None, outside_path=None, to_inside_path=None,
-           to_outside_path=None, jit=True, frame_log=None):
+           to_outside_path=None, jit=True, frame_log=None, sources=None):
     """Run the NAT over the captures; returns the counters as a dict.
     Inputs are read (and rejected) before any output is written.
     frame_log: a list to append one (time, side, before, verdict, reason,
-    after) tuple per frame to, for people to read."""
+    after) tuple per frame to, for people to read.
+    sources: a modified verified source ({module: text}), run under CPython
+    (a verifier's counterexample against a mutant)."""
     inside = read_capture(inside_path) if inside_path else None
     outside = read_capture(outside_path) if outside_path else None
     buf, offs, lens, times, sides = merge(inside, outside)
     original = buf.copy() if frame_log is not None else None
-    nat = Nat(config, jit=jit)
+    nat = Nat(config, jit=jit and sources is None, sources=sources)
     verdicts, reasons = nat.process_batch(buf, offs, lens, times, sides)
     if frame_log is not None:
         for k in range(len(offs)):

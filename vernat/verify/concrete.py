@@ -232,10 +232,11 @@ def reproduce(sc, prop, sources):
     return None
 
 
-def write_counterexample(sc, directory):
+def write_counterexample(sc, directory, sources=None):
     """Write a violation's scenario as files `vernat replay` takes:
     inside.pcap and outside.pcap (the prelude that builds the state, then the
-    frame) and nat.toml. Returns the replay command."""
+    frame) and nat.toml, plus the verified source it was found in when that
+    is not the installed one (source/). Returns the replay command."""
     os.makedirs(directory, exist_ok=True)
     by_side = {0: [], 1: []}
     for side, time, frame in sc.prelude:
@@ -258,8 +259,13 @@ def write_counterexample(sc, directory):
                 f'inside-mac = "{format_mac(cfg.inside_mac)}"\n'
                 f'outside-mac = "{format_mac(cfg.outside_mac)}"\n'
                 f'gateway-mac = "{format_mac(cfg.gateway_mac)}"\n')
-    return (f"vernat replay --config {toml} --inside {paths[0]} --outside {paths[1]} "
-            f"--frames")
+    command = (f"vernat replay --config {toml} --inside {paths[0]} --outside {paths[1]} "
+               f"--frames")
+    if sources:
+        from vernat import build
+        build.write_source_tree(os.path.join(directory, "source"), sources)
+        command += f" --nat-source {os.path.join(directory, 'source')}"
+    return command
 
 
 def spec_flows(table):

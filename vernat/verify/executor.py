@@ -139,6 +139,7 @@ class Path:
         self.rank = 0
         self.model_assumed = set()       # indices of constraints a library model added
         self.guided = True               # every decision so far agreed with the guide
+        self.calls = []                  # (name, args, result, merged) of watched calls
 
 
 class Executor:
@@ -149,6 +150,9 @@ class Executor:
     # need no query (the spec runs under a NAT path's condition)
     guide = None
     settle_forks = False
+    # functions whose calls are logged in path.calls (the checksum argument
+    # needs the NAT's chain of RFC 1624 updates)
+    watch = frozenset(("csum_replace16", "ipv4_header_sum"))
     # prove memory safety, int64 and byte-width obligations (off for the
     # spec, whose own crash freedom is not a property of the NAT; the
     # verifier's window limit is always checked)
@@ -165,10 +169,11 @@ class Executor:
         self._vars = {}
 
     # ---- exploration -------------------------------------------------------
-    def explore(self, entry, setup, on_path_end=None):
+    def explore(self, entry, setup, on_path_end=None, first_violation=False):
         """Run `entry` on every feasible path. setup(executor) returns the
         argument list (and adds preconditions with assume()); on_path_end
-        (executor, path, args) may check more properties. Returns paths."""
+        (executor, path, args) may check more properties. Returns paths
+        (only up to the first one with a violation if first_violation)."""
         done = []
         pending = [[]]
         while pending:
@@ -202,6 +207,8 @@ class Executor:
             path.args = args
             self.stats.paths += 1
             done.append(path)
+            if first_violation and path.violation is not None:
+                break
             pending.extend(path.alternatives)
         return done
 
@@ -414,6 +421,8 @@ class Executor:
             value = r.value
         finally:
             self.current_fn = outer
+        if fn.name in self.watch:
+            self.path.calls.append((fn.name, list(args), value, self.path.merging))
         return value
 
     # ---- statements ------------------------------------------------------------

@@ -80,11 +80,16 @@ def _field(query, shift, mask):
 def ones_sum(ex, args, node):
     buf, start, nbytes = args
     nwords = ex.binop(ast.FloorDiv(), nbytes, 2, node)
-    return ex.call(IMPL + "ipv4_header_sum", [buf, start, nwords], node)
+    value = ex.call(IMPL + "ipv4_header_sum", [buf, start, nwords], node)
+    # the checksum argument (checksums.py) reads which words were summed
+    ex.context.setdefault("sums", []).append((buf, list(buf.items), start, nbytes, value))
+    return value
 
 
 def update16(ex, args, node):
-    return ex.call(IMPL + "csum_replace16", list(args), node)
+    value = ex.call(IMPL + "csum_replace16", list(args), node)
+    ex.context.setdefault("updates", []).append((list(args), value))
+    return value
 
 
 MODELS = {

@@ -42,6 +42,7 @@ to the spec's three updates.
 import z3
 
 from vernat.verify.executor import Path, Violation
+from vernat.verify.values import bv
 
 PROP = "checksums"
 
@@ -95,6 +96,7 @@ def check_ip_checksum(ex, impl_path):
     w_in = [word(original, 14 + 2 * j) for j in words]
     w_out = [word(final, 14 + 2 * j) for j in words]
     # 1.
+    n = bv(n)
     pv.require(z3.And(h_in == 0xFFFF, ip == c["off"] + 14, n >= 10, n <= 30, z3.URem(n, 2) == 0),
                "the header check did not cover this header")
     # 2.

@@ -70,8 +70,10 @@ def verify(sources=None, counterexample_dir="verify-counterexample", concrete_ru
         spec["spec_paths"] += compared
         spec["queries"] += stats.queries
 
+    # stop at the first violation a frame can show (a bad buffer descriptor
+    # has no frame: go on to a path whose counterexample can be replayed)
     paths = ex.explore("process_frame", symbolic_inputs, on_path_end=on_path_end,
-                       first_violation=True)
+                       first_violation=lambda p: p.result != C.DROP_BAD_DESCRIPTOR)
     timings["symbolic execution"] = time.perf_counter() - t0 - spec["seconds"]
     violations = [p for p in paths if p.violation]
     timings["lazy validation and spec"] = spec["seconds"]
@@ -93,6 +95,7 @@ def verify(sources=None, counterexample_dir="verify-counterexample", concrete_ru
     timings["lemmas"] = time.perf_counter() - t2
     reproduce = reproduced = None
     if violations:
+        violations.sort(key=lambda p: p.result == C.DROP_BAD_DESCRIPTOR)
         scenario = violation_scenario(ex, violations[0])
         if scenario is not None:
             reproduce = concrete.write_counterexample(scenario, counterexample_dir, sources)

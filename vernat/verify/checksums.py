@@ -181,7 +181,7 @@ def check_l4_checksum(ex, impl_path, at):
 
 def checksum_lemmas(ex):
     """[(name, proven)]: LF, LR, LH on ex's program (the NAT's)."""
-    from vernat.verify.values import SymBuffer
+    from vernat.verify.lemmas import header_buffer
     results = []
     ex.path, ex.context = Path([]), {}
     x = z3.BitVec("x", 64)
@@ -206,10 +206,7 @@ def checksum_lemmas(ex):
     ex.models = dict(saved, fold16=lambda ex_, args, node: fold(args[0]))
     ok = True
     for n in range(10, 31, 2):
-        ex.path = Path([])
-        buf = SymBuffer("header", 0)
-        ex.assume(buf.length >= 14 + 60)
-        ex.arrays = [buf]
+        buf = header_buffer(ex)
         got = z3.simplify(ex.call("ipv4_header_sum", [buf, 14, n], None))
         total = z3.BitVecVal(0, 64)
         for j in range(n):

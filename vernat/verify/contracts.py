@@ -25,7 +25,6 @@ import ast
 import z3
 
 from vernat import build
-from vernat.state import model
 from vernat.verify.abstract import FUNCTIONS
 from vernat.verify.values import TableRef, bv, is_sym
 
@@ -167,12 +166,3 @@ def instantiate(contract, args, result, before, after):
     pre = [_bool(translate(r, call, True)) for r in contract.requires]
     post = [_bool(translate(e, call, False)) for e in contract.ensures]
     return pre, post
-
-
-def check_vocabulary(contracts):
-    """Every ghost name the contracts call is one the model declares."""
-    known = set(model.QUERIES) | set(model.TRANSITIONS) | {"state", "table"}
-    missing = known - set(FUNCTIONS) - {"state", "table"}
-    if missing:
-        raise ContractError(f"abstract functions without a z3 counterpart: {sorted(missing)}")
-    return True

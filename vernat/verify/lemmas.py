@@ -58,6 +58,17 @@ def prove_checksum_lemmas(ex):
     return [(name, ok, seconds / len(results)) for name, ok in results]
 
 
+def header_buffer(ex):
+    """A new path on ex over a frame of symbolic bytes long enough for the
+    longest IPv4 header at offset 14 (for lemmas about header sums)."""
+    from vernat.verify.values import SymBuffer
+    ex.path = Path([])
+    buf = SymBuffer("header", 0)
+    ex.assume(buf.length >= 14 + 60)
+    ex.arrays = [buf]
+    return buf
+
+
 def prove_substitution_lemmas(ex):
     """[(name, proven, seconds)]: the spec's checksum helpers equal the NAT's,
     so spec_models may answer one with the other. ex: an executor over the
@@ -69,7 +80,6 @@ def prove_substitution_lemmas(ex):
     header length; (2) the two fold16 agree on every sum they can get
     (0 <= x < 2**32; a header sums to less than 2**21)."""
     from vernat.verify.spec_models import IMPL
-    from vernat.verify.values import SymBuffer
     results = []
     start = time.perf_counter()
     ex.path = Path([])
@@ -92,10 +102,7 @@ def prove_substitution_lemmas(ex):
     ex.models = {"fold16": lambda ex_, args, node: fold(args[0])}    # both programs' fold16
     sums = True
     for nbytes in range(20, 61, 4):
-        ex.path = Path([])
-        buf = SymBuffer("header", 0)
-        ex.assume(buf.length >= 14 + 60)
-        ex.arrays = [buf]
+        buf = header_buffer(ex)
         spec = z3.simplify(ex.call("ones_sum", [buf, 14, nbytes], None))
         nat = z3.simplify(ex.call(IMPL + "ipv4_header_sum", [buf, 14, nbytes // 2], None))
         total = nat.arg(0)

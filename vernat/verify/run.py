@@ -24,7 +24,7 @@ from vernat.verify import concrete
 from vernat.verify.contracts import read_contracts
 from vernat.verify.checksums import checksum_lemmas
 from vernat.verify.equivalence import check_against_spec, spec_executor, spec_program
-from vernat.verify.executor import Executor, Violation, load_program
+from vernat.verify.executor import Executor, load_program
 from vernat.verify.lemmas import prove_checksum_lemmas, prove_substitution_lemmas
 from vernat.verify.models import MODELS
 from vernat.verify.properties import check_forwarded

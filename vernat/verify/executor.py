@@ -39,6 +39,15 @@ from vernat.verify.values import (
 # every other property is always proven
 SAFETY = frozenset(("memory safety", "int64 overflow", "field width"))
 
+# the prefix of the variables that name a function's result (Executor.named)
+NAMED = "="
+
+
+def is_definition(constraint):
+    """A path constraint `r == value` that names a result (Executor.named)."""
+    return z3.is_eq(constraint) and z3.is_const(constraint.arg(0)) and \
+        constraint.arg(0).decl().name().startswith(NAMED)
+
 
 class Violation(Exception):
     """A property fails on a feasible path; `model` makes it concrete."""
@@ -125,6 +134,7 @@ class Stats:
         self.sliced = 0
         self.infeasible = 0
         self.merges = 0
+        self.named = 0
 
 
 class Path:
@@ -158,6 +168,12 @@ class Executor:
     # functions whose calls are logged in path.calls (the checksum argument
     # needs the NAT's chain of RFC 1624 updates)
     watch = frozenset(("csum_replace16", "ipv4_header_sum"))
+    # functions whose results are named: a fresh variable r and the path
+    # constraint r == value (a definition, so every query means what it
+    # meant before). Stored bytes then hold r, not the whole RFC 1624 adder
+    # tree, and a comparison that only needs "the two chains end equal" can
+    # leave the definitions out (checksums.py)
+    named = frozenset(("csum_replace16",))
     # prove memory safety, int64 and byte-width obligations (off for the
     # spec, whose own crash freedom is not a property of the NAT; the
     # verifier's window limit is always checked)
@@ -422,9 +438,22 @@ class Executor:
             value = r.value
         finally:
             self.current_fn = outer
+        if fn.name in self.named and is_sym(value):
+            value = self.name_value(fn, value)
         if fn.name in self.watch:
             self.path.calls.append((fn.name, list(args), value, self.path.merging))
         return value
+
+    def name_value(self, fn, value):
+        """A fresh variable defined equal to value (see `named`). Names carry
+        the program's prefix and an executor-wide count: the spec's run holds
+        the NAT path's definitions beside its own."""
+        self.stats.named += 1
+        r = z3.BitVec(f"{NAMED}{fn.prefix or 'nat.'}{fn.name}!{self.stats.named}", 64)
+        lo, hi = self.bounds.of(value)
+        self.bounds.declare(r, lo, hi)
+        self.path.constraints.append(r == value)
+        return r
 
     # ---- statements ------------------------------------------------------------
     def block(self, stmts, env):

@@ -89,6 +89,8 @@ def scenario_from_model(path, model, expected=True):
     side = 1 if _val(model, c["side"]) != 0 else 0
     now = max(time, clock)
     prelude = prelude_frames(path, model, now)
+    if not expected:
+        prelude = expiry_witnesses(path, model, config, now, prelude) + prelude
     out = None
     if expected and isinstance(path.result, int) and path.result == C.FORWARD:
         items = path.final_items
@@ -96,6 +98,40 @@ def scenario_from_model(path, model, expected=True):
         out += bytes(max(0, length - WINDOW))
     return Scenario(config, prelude, frame, side, time, clock,
                     path.result if isinstance(path.result, int) else None, out)
+
+
+def expiry_witnesses(path, model, config, now, prelude):
+    """For a violation: when the code expired a table with another timeout
+    than the configured one (the spec's), a flow whose age lies between the
+    two, created before the rest of the prelude, so that a concrete run
+    shows the difference (the path's models know no such flow: an expiry
+    difference is invisible without one). Only for a table the prelude
+    leaves empty, whose first index the witness can take."""
+    used = {6 if f[23] == 6 else 17 for _, _, f in prelude}
+    out = []
+    for e in path.trace:
+        if e.call != "flow_expire":
+            continue
+        proto = 6 if e.table.name == "tcp" else 17
+        code = _val(model, e.args[1])
+        spec = config.tcp_timeout_ns if proto == 6 else config.udp_timeout_ns
+        age = min(code, spec)
+        if code != spec and proto not in used and 0 <= age <= now:
+            out.append((0, now - age, flow_frame(proto, filler_key1(99), 0x0A0000010001,
+                                                 0x02000000AA00)))
+    return sorted(out, key=lambda x: x[1])
+
+
+def expiry_realism(path):
+    """For a violation's model: every expiry's time is past both timeouts, so
+    expiry_witnesses can date a flow between them."""
+    cfg = path.context["cfg"].items
+    out = []
+    for e in path.trace:
+        if e.call == "flow_expire":
+            spec = cfg[C.CFG_TCP_TIMEOUT] if e.table.name == "tcp" else cfg[C.CFG_UDP_TIMEOUT]
+            out += [e.args[0] >= e.args[1], e.args[0] >= spec]
+    return out
 
 
 def prelude_frames(path, model, now):
@@ -176,6 +212,14 @@ def run_scenario(scenario, jit, sources=None):
     return int(reasons[0]), bytes(batch[0]), prelude_reasons
 
 
+def warm():
+    """Compile the numba build (one frame through it), so that processes
+    forked afterwards share the compiled code instead of each compiling it."""
+    config = NatConfig(external_ip=0xCB007101, port_start=1024, port_end=1027)
+    nat = Nat(config, jit=True, salt=1)
+    nat.process_batch(*frames_to_batch([flow_frame(17, filler_key1(1), 1 << 16, 2)]))
+
+
 def check_path(ex, path):
     """Concretize one path and run it on both builds. Returns (status, detail):
     "agree", "skipped" (descriptor paths, or no realistic model) or "DISAGREE"."""
@@ -211,7 +255,8 @@ def violation_scenario(ex, path):
     or None when no frame can show it."""
     v = path.violation
     ex.path = path
-    model = ex._check(*realism(ex, path), *v.goal) or v.model
+    model = ex._check(*realism(ex, path), *expiry_realism(path), *v.goal) or \
+        ex._check(*realism(ex, path), *v.goal) or v.model
     return scenario_from_model(path, model, expected=False) if model is not None else None
 
 

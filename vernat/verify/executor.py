@@ -155,6 +155,7 @@ class Path:
         self.model_assumed = set()       # indices of constraints a library model added
         self.guided = True               # every decision so far agreed with the guide
         self.calls = []                  # (name, args, result, merged) of watched calls
+        self.infeasible = False
 
 
 class Executor:
@@ -199,40 +200,48 @@ class Executor:
         done = []
         pending = [[]]
         while pending:
-            prefix = pending.pop()
-            path = Path(prefix)
-            self.path = path
-            self.arrays = []
-            self.context = {}
-            args = setup(self)
-            path.context = self.context
-            try:
-                path.result = self.call(entry, args, None)
-                if "buf" in self.context:
-                    path.final_items = list(self.context["buf"].items)
-                # every path is checked in full: a guide only spares queries
-                # while deciding (a shortcut here let an infeasible spec path
-                # through, which then "proved" anything)
-                model = self._check()
-                if model is None:
-                    raise _Infeasible()
-                path.model = model
-                if on_path_end is not None:
-                    on_path_end(self, path, args)
-            except Violation as v:
-                path.violation = v
-            except _Infeasible:
-                self.stats.infeasible += 1
-                pending.extend(path.alternatives)
+            path = self.run_path(entry, setup, pending.pop(), on_path_end)
+            pending.extend(path.alternatives)
+            if path.infeasible:
                 continue
-            path.args = args
-            self.stats.paths += 1
             done.append(path)
             if path.violation is not None and first_violation and (
                     first_violation is True or first_violation(path)):
                 break
-            pending.extend(path.alternatives)
         return done
+
+    def run_path(self, entry, setup, prefix, on_path_end=None):
+        """Run `entry` once, following the decision prefix; the path's
+        `alternatives` are the prefixes of the paths it forked off. An
+        infeasible path comes back with `infeasible` set (and no result)."""
+        path = Path(prefix)
+        self.path = path
+        self.arrays = []
+        self.context = {}
+        args = setup(self)
+        path.context = self.context
+        try:
+            path.result = self.call(entry, args, None)
+            if "buf" in self.context:
+                path.final_items = list(self.context["buf"].items)
+            # every path is checked in full: a guide only spares queries
+            # while deciding (a shortcut here let an infeasible spec path
+            # through, which then "proved" anything)
+            model = self._check()
+            if model is None:
+                raise _Infeasible()
+            path.model = model
+            if on_path_end is not None:
+                on_path_end(self, path, args)
+        except Violation as v:
+            path.violation = v
+        except _Infeasible:
+            self.stats.infeasible += 1
+            path.infeasible = True
+            return path
+        path.args = args
+        self.stats.paths += 1
+        return path
 
     def fresh(self, prefix, bits=64):
         self.path.fresh += 1
@@ -303,23 +312,29 @@ class Executor:
         raise Violation(name, message, self.where(node), model, goal)
 
     def variables(self, e):
-        """Names of the uninterpreted constants in e (memoized, keeping e alive)."""
-        key = e.get_id()
-        hit = self._vars.get(key)
-        if hit is None:
-            found, seen, todo = set(), set(), [e]
-            while todo:
-                x = todo.pop()
-                if x.get_id() in seen:
-                    continue
-                seen.add(x.get_id())
+        """Names of the uninterpreted constants in e. Memoized for every
+        subterm (a path's terms share most of their subterms), each kept
+        alive with its entry: z3 reuses the ids of freed terms."""
+        memo = self._vars
+        hit = memo.get(e.get_id())
+        if hit is not None:
+            return hit[1]
+        stack = [(e, None)]
+        while stack:
+            x, kids = stack.pop()
+            key = x.get_id()
+            if key in memo:
+                continue
+            if kids is None:
                 if z3.is_const(x) and x.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-                    found.add(str(x))
-                else:
-                    todo.extend(x.children())
-            hit = (e, frozenset(found))
-            self._vars[key] = hit
-        return hit[1]
+                    memo[key] = (x, frozenset((x.decl().name(),)))
+                    continue
+                kids = x.children()
+                stack.append((x, kids))
+                stack.extend((k, None) for k in kids if k.get_id() not in memo)
+            else:
+                memo[key] = (x, frozenset().union(*[memo[k.get_id()][1] for k in kids]))
+        return memo[e.get_id()][1]
 
     SLICE_MAX_VARS = 8
 

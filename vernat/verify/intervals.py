@@ -21,7 +21,7 @@ class Bounds:
         self._memo = {}
 
     def declare(self, var, lo, hi):
-        self.known[str(var)] = (lo, hi)
+        self.known[var.decl().name()] = (lo, hi)
 
     def of(self, e):
         if isinstance(e, bool):
@@ -54,7 +54,7 @@ class Bounds:
             v = e.as_signed_long() if e.size() == 64 else e.as_long()
             return (v, v)
         if k == z3.Z3_OP_UNINTERPRETED:
-            return self.known.get(str(e), self._full(e))
+            return self.known.get(e.decl().name(), self._full(e))
         args = [e.arg(i) for i in range(e.num_args())]
         if k == z3.Z3_OP_ZERO_EXT:
             inner = args[0]

@@ -17,6 +17,9 @@ Properties (docs/progress.md, docs/trust.md):
                         symbolic prediction (a test of the build, not a proof)
 """
 
+import multiprocessing
+import os
+import queue
 import time
 
 from vernat.nat import constants as C
@@ -45,61 +48,175 @@ SPEC_PROPERTIES = (
 )
 
 
-def verify(sources=None, counterexample_dir="verify-counterexample", concrete_runs=True):
-    timings = {}
-    t0 = time.perf_counter()
-    functions, constants = load_program(sources=sources)
-    ex = Executor(functions, constants, MODELS)
-    spec = {"obligations": 0, "spec_paths": 0, "queries": 0, "seconds": 0.0}
-    program = spec_program(sources)
-    contracts = read_contracts(sources)
+class Worker:
+    """Everything needed to check one path, built before the workers fork
+    (each inherits it: z3 terms and numba builds need no pickling)."""
 
-    def on_path_end(ex_, path, args):
+    def __init__(self, sources, concrete_runs):
+        self.sources, self.concrete_runs = sources, concrete_runs
+        self.functions, self.constants = load_program(sources=sources)
+        self.ex = Executor(self.functions, self.constants, MODELS)
+        self.program = spec_program(sources)
+        self.contracts = read_contracts(sources)
+        self.spec = None
+
+    def on_path_end(self, ex, path, args):
         # every path is checked as soon as it is found, so a violation
         # stops the exploration (a mutant fails in seconds, not a minute)
-        check_forwarded(ex_, path, args)
+        check_forwarded(ex, path, args)
         t = time.perf_counter()
         try:
-            proven, compared, stats = check_against_spec(ex_, path, contracts, program)
+            proven, compared, stats = check_against_spec(ex, path, self.contracts, self.program)
         finally:
-            spec["seconds"] += time.perf_counter() - t
-            ex_.path = path
-        spec["obligations"] += proven
-        spec["spec_paths"] += compared
-        spec["queries"] += stats.queries
+            self.spec["seconds"] += time.perf_counter() - t
+            ex.path = path
+        self.spec["obligations"] += proven
+        self.spec["spec_paths"] += compared
+        self.spec["queries"] += stats.queries
 
-    # stop at the first violation a frame can show (a bad buffer descriptor
-    # has no frame: go on to a path whose counterexample can be replayed)
-    paths = ex.explore("process_frame", symbolic_inputs, on_path_end=on_path_end,
-                       first_violation=lambda p: p.result != C.DROP_BAD_DESCRIPTOR)
-    timings["symbolic execution"] = time.perf_counter() - t0 - spec["seconds"]
-    violations = [p for p in paths if p.violation]
-    timings["lazy validation and spec"] = spec["seconds"]
-    t1 = time.perf_counter()
+    def path(self, prefix):
+        """Explore, validate and check one path; a summary in plain data."""
+        ex = self.ex
+        before = dict(vars(ex.stats))
+        self.spec = {"obligations": 0, "spec_paths": 0, "queries": 0, "seconds": 0.0}
+        t0 = time.perf_counter()
+        p = ex.run_path("process_frame", symbolic_inputs, prefix, self.on_path_end)
+        t1 = time.perf_counter()
+        out = {"prefix": prefix, "alternatives": p.alternatives, "infeasible": p.infeasible,
+               "result": p.result, "violation": None, "concrete": None,
+               "stats": {k: v - before[k] for k, v in vars(ex.stats).items()},
+               "spec": self.spec, "seconds": t1 - t0, "concrete_seconds": 0.0}
+        if p.infeasible:
+            return out
+        if p.violation is not None:
+            v = p.violation
+            out["violation"] = {
+                "property": v.prop, "message": v.message, "where": v.where,
+                "path_outcome": C.REASON_NAMES[p.result] if isinstance(p.result, int) else None,
+                "trace": [e.call for e in p.trace]}
+            out["scenario"] = violation_scenario(ex, p)
+            out["reproduced"] = None
+            if out["scenario"] is not None:
+                out["reproduced"] = concrete.reproduce(out["scenario"], v.prop, self.sources) \
+                    or concrete.code_vs_spec(out["scenario"], self.sources)
+        elif self.concrete_runs:
+            out["concrete"] = concrete.check_path(ex, p)
+        out["concrete_seconds"] = time.perf_counter() - t1
+        return out
+
+    def lemmas(self):
+        t = time.perf_counter()
+        lemmas = prove_checksum_lemmas(Executor(self.functions, self.constants, MODELS))
+        lemmas += prove_substitution_lemmas(spec_executor(self.program, {}))
+        lemmas += [(name, ok, 0.0) for name, ok in
+                   checksum_lemmas(Executor(self.functions, self.constants, MODELS))]
+        return lemmas, time.perf_counter() - t
+
+
+_worker = None          # the forked workers' Worker (inherited, never pickled)
+
+
+def _path_task(prefix):
+    return _worker.path(prefix)
+
+
+def _lemma_task():
+    return _worker.lemmas()
+
+
+def explore_all(worker, workers):
+    """Every path of process_frame, `workers` at a time, depth first, with
+    the lemmas beside them. Stops at the first violation that a concrete run
+    reproduces (_stops). Returns (path summaries, lemma results and seconds)."""
+    global _worker
+    _worker = worker
+    if workers <= 1:
+        summaries, pending = [], [[]]
+        while pending:
+            s = worker.path(pending.pop())
+            summaries.append(s)
+            pending.extend(s["alternatives"])
+            if _stops(s):
+                return summaries, worker.lemmas()
+        _all_forks_followed(summaries)
+        return summaries, worker.lemmas()
+    done = queue.SimpleQueue()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        lemmas = pool.apply_async(_lemma_task)
+        summaries, pending, running = [], [[]], 0
+        while pending or running:
+            while pending and running < workers:
+                pool.apply_async(_path_task, (pending.pop(),), callback=done.put,
+                                 error_callback=done.put)
+                running += 1
+            s = done.get()
+            running -= 1
+            if isinstance(s, BaseException):
+                raise s
+            summaries.append(s)
+            pending.extend(s["alternatives"])
+            if _stops(s):
+                pool.terminate()
+                return summaries, ([], 0.0)
+        _all_forks_followed(summaries)
+        return summaries, lemmas.get()
+
+
+def _all_forks_followed(summaries):
+    """Every fork of every path was run exactly once (the root, plus one run
+    per alternative): nothing was lost between the processes."""
+    forks = sorted(tuple(a) for s in summaries for a in s["alternatives"])
+    runs = sorted(tuple(s["prefix"]) for s in summaries)
+    if runs != sorted(forks + [()]):
+        raise RuntimeError("verify: the paths run are not the forks found (a driver bug)")
+
+
+def _stops(summary):
+    """A violation whose counterexample a concrete run reproduces ends the
+    search. Others (a bad buffer descriptor, which no frame can show, or an
+    abstract difference no concrete run tells apart, e.g. a flow refreshed
+    twice at the same time) are kept, and the search goes on for one that
+    can be shown."""
+    return summary["violation"] is not None and bool(summary.get("reproduced"))
+
+
+def verify(sources=None, counterexample_dir="verify-counterexample", concrete_runs=True,
+           workers=None):
+    """workers: processes checking paths in parallel (default: one per core)."""
+    t0 = time.perf_counter()
+    worker = Worker(sources, concrete_runs)
+    if concrete_runs:
+        concrete.warm()                 # compile once, before the workers fork
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4)
+    summaries, (lemmas, lemma_seconds) = explore_all(worker, workers)
+    wall = time.perf_counter() - t0
+    paths = [s for s in summaries if not s["infeasible"]]
+    total = {k: sum(s["stats"][k] for s in summaries) for k in summaries[0]["stats"]}
+    spec = {k: sum(s["spec"][k] for s in paths) for k in ("obligations", "spec_paths",
+                                                          "queries", "seconds")}
+    timings = {
+        "symbolic execution": sum(s["seconds"] for s in summaries) - spec["seconds"],
+        "lazy validation and spec": spec["seconds"],
+        "concrete runs": sum(s["concrete_seconds"] for s in paths if s["concrete"]),
+        "lemmas": lemma_seconds,
+    }
+    violations = sorted((s for s in paths if s["violation"]),
+                        key=lambda s: (not s.get("reproduced"), s.get("scenario") is None))
     runs = {"agree": 0, "skipped": 0, "DISAGREE": 0}
     disagreements = []
     if concrete_runs and not violations:
-        for p in paths:
-            status, detail = concrete.check_path(ex, p)
+        for s in paths:
+            status, detail = s["concrete"]
             runs[status] += 1
             if status == "DISAGREE":
-                disagreements.append(f"{C.REASON_NAMES[p.result]} path: {detail}")
-    timings["concrete runs"] = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    lemmas = prove_checksum_lemmas(Executor(functions, constants, MODELS))
-    lemmas += prove_substitution_lemmas(spec_executor(program, {}))
-    lemmas += [(name, ok, 0.0) for name, ok in checksum_lemmas(Executor(functions, constants,
-                                                                        MODELS))]
-    timings["lemmas"] = time.perf_counter() - t2
+                disagreements.append(f"{C.REASON_NAMES[s['result']]} path: {detail}")
     reproduce = reproduced = None
-    if violations:
-        violations.sort(key=lambda p: p.result == C.DROP_BAD_DESCRIPTOR)
-        scenario = violation_scenario(ex, violations[0])
-        if scenario is not None:
-            reproduce = concrete.write_counterexample(scenario, counterexample_dir, sources)
-            reproduced = concrete.reproduce(scenario, violations[0].violation.prop, sources) \
-                or concrete.code_vs_spec(scenario, sources)
-    failed = {p.violation.prop for p in violations}
+    if violations and violations[0].get("scenario") is not None:
+        reproduce = concrete.write_counterexample(violations[0]["scenario"], counterexample_dir,
+                                                  sources)
+        reproduced = violations[0]["reproduced"]
+    failed = {s["violation"]["property"] for s in violations}
     checked = not failed & {"memory safety", "int64 overflow", "field width", "verifier limit",
                             "solver", "every other byte unchanged"}
     properties = [
@@ -113,27 +230,27 @@ def verify(sources=None, counterexample_dir="verify-counterexample", concrete_ru
     ] + [{"property": text, "proven": checked and prop not in failed}
          for prop, text in SPEC_PROPERTIES] + \
         [{"property": f"lemma: {name}", "proven": ok} for name, ok, _ in lemmas]
+    if violations and not lemmas:
+        properties.append({"property": "lemmas", "proven": False,
+                           "note": "not run: stopped at the first violation"})
     by_reason = {}
-    for p in paths:
-        if isinstance(p.result, int):
-            name = C.REASON_NAMES[p.result]
+    for s in paths:
+        if isinstance(s["result"], int):
+            name = C.REASON_NAMES[s["result"]]
             by_reason[name] = by_reason.get(name, 0) + 1
     return {
         "paths": len(paths), "paths_by_outcome": by_reason,
-        "infeasible_prefixes_dropped": ex.stats.infeasible,
-        "solver_queries": ex.stats.queries, "obligations": ex.stats.obligations,
-        "obligations_by_bounds": ex.stats.by_bounds, "merged_ifs": ex.stats.merges,
+        "infeasible_prefixes_dropped": total["infeasible"],
+        "solver_queries": total["queries"], "obligations": total["obligations"],
+        "obligations_by_bounds": total["by_bounds"], "merged_ifs": total["merges"],
         "traces_validated": len(paths) if checked and "lazy validation" not in failed else 0,
         "contract_obligations": spec["obligations"], "spec_paths_compared": spec["spec_paths"],
         "spec_solver_queries": spec["queries"],
         "concrete_runs": runs, "disagreements": disagreements,
+        "workers": workers, "wall_seconds": round(wall, 2),
         "seconds": {k: round(v, 2) for k, v in timings.items()},
         "properties": properties,
-        "violations": [{"property": p.violation.prop, "message": p.violation.message,
-                        "where": p.violation.where,
-                        "path_outcome": C.REASON_NAMES[p.result] if isinstance(p.result, int)
-                        else None,
-                        "trace": [e.call for e in p.trace]} for p in violations],
+        "violations": [s["violation"] for s in violations],
         "reproduce": reproduce,
         "reproduced_on_the_source": reproduced,
         "proven": all(x["proven"] for x in properties),

@@ -61,7 +61,19 @@ class _Prover:
         fact = z3.simplify(fact)
         if z3.is_true(fact):
             return True
-        return self.ex._sliced_unsat([z3.Not(fact)]) or self.ex._check(z3.Not(fact)) is None
+        ex = self.ex
+        if ex._sliced_unsat([z3.Not(fact)]):
+            return True
+        # the chain's facts rarely need the update functions' adder trees:
+        # ask without their definitions first (fewer assumptions)
+        saved = ex.path.constraints
+        ex.path.constraints = [x for x in saved if not is_definition(x)]
+        try:
+            if ex._check(z3.Not(fact)) is None:
+                return True
+        finally:
+            ex.path.constraints = saved
+        return ex._check(z3.Not(fact)) is None
 
     def likely(self, fact):
         """Proven, but asked only when the path's model does not refute it:

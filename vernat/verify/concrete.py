@@ -88,8 +88,14 @@ def scenario_from_model(path, model, expected=True):
     time, clock = _val(model, c["time"]), _val(model, c["clock"].items[0])
     side = 1 if _val(model, c["side"]) != 0 else 0
     now = max(time, clock)
-    prelude = prelude_frames(path, model, now)
-    if not expected:
+    if expected:
+        prelude = prelude_frames(path, model, now)
+    else:
+        # a violation: the prelude's flows are dated 1 ns before the frame
+        # (when no timeout is that short), so that a refresh the spec does
+        # not make changes something a concrete run can see
+        earlier = 1 <= now and min(config.udp_timeout_ns, config.tcp_timeout_ns) >= 2
+        prelude = prelude_frames(path, model, now - 1 if earlier else now)
         prelude = expiry_witnesses(path, model, config, now, prelude) + prelude
     out = None
     if expected and isinstance(path.result, int) and path.result == C.FORWARD:
@@ -122,11 +128,12 @@ def expiry_witnesses(path, model, config, now, prelude):
     return sorted(out, key=lambda x: x[1])
 
 
-def expiry_realism(path):
+def violation_realism(path):
     """For a violation's model: every expiry's time is past both timeouts, so
-    expiry_witnesses can date a flow between them."""
+    expiry_witnesses can date a flow between them, and there is room to date
+    the prelude before the frame (scenario_from_model)."""
     cfg = path.context["cfg"].items
-    out = []
+    out = [path.context["time"] >= 1, cfg[C.CFG_TCP_TIMEOUT] >= 2, cfg[C.CFG_UDP_TIMEOUT] >= 2]
     for e in path.trace:
         if e.call == "flow_expire":
             spec = cfg[C.CFG_TCP_TIMEOUT] if e.table.name == "tcp" else cfg[C.CFG_UDP_TIMEOUT]
@@ -255,7 +262,7 @@ def violation_scenario(ex, path):
     or None when no frame can show it."""
     v = path.violation
     ex.path = path
-    model = ex._check(*realism(ex, path), *expiry_realism(path), *v.goal) or \
+    model = ex._check(*realism(ex, path), *violation_realism(path), *v.goal) or \
         ex._check(*realism(ex, path), *v.goal) or v.model
     return scenario_from_model(path, model, expected=False) if model is not None else None
 

@@ -156,6 +156,7 @@ class Path:
         self.guided = True               # every decision so far agreed with the guide
         self.calls = []                  # (name, args, result, merged) of watched calls
         self.infeasible = False
+        self.models = []                 # the last models queries on this path returned
 
 
 class Executor:
@@ -227,7 +228,7 @@ class Executor:
             # every path is checked in full: a guide only spares queries
             # while deciding (a shortcut here let an infeasible spec path
             # through, which then "proved" anything)
-            model = self._check()
+            model = self._satisfying(path) or self._check()
             if model is None:
                 raise _Infeasible()
             path.model = model
@@ -242,6 +243,27 @@ class Executor:
         path.args = args
         self.stats.paths += 1
         return path
+
+    def _satisfying(self, path):
+        """A model already at hand (the guide, or one a query on this path
+        returned) under which every constraint of the path evaluates to
+        true: the path is then feasible without a query."""
+        for model in [self.guide] + path.models[::-1]:
+            if model is not None and self._satisfies(model, path.constraints):
+                return model
+        return None
+
+    @staticmethod
+    def _satisfies(model, constraints):
+        """Every constraint true under model. A name the model does not know
+        (a result this path named after the model was made) takes the value
+        of its definition (they come in order), which the model is extended by."""
+        for c in constraints:
+            if is_definition(c) and model.get_interp(c.arg(0).decl()) is None:
+                model.update_value(c.arg(0), model.eval(c.arg(1), model_completion=True))
+            if not z3.is_true(model.eval(c, model_completion=True)):
+                return False
+        return True
 
     def fresh(self, prefix, bits=64):
         self.path.fresh += 1
@@ -268,6 +290,8 @@ class Executor:
         model = s.model() if r == z3.sat else None
         if r == z3.unknown:
             raise Violation("solver", "z3 returned unknown", "?")
+        if model is not None:
+            self.path.models = self.path.models[-3:] + [model]
         return model
 
     def require(self, prop, name, node, message, quick=None):
@@ -468,6 +492,9 @@ class Executor:
         lo, hi = self.bounds.of(value)
         self.bounds.declare(r, lo, hi)
         self.path.constraints.append(r == value)
+        # the interval is implied by the definition; stated on its own it
+        # serves the queries that leave the definitions out
+        self.path.constraints.append(z3.And(r >= lo, r <= hi))
         return r
 
     # ---- statements ------------------------------------------------------------

@@ -146,3 +146,16 @@ def test_checksum_lemmas_hold_and_catch_a_broken_update():
                    prove_checksum_lemmas(Executor(functions, constants, MODELS)))
     assert not results["RFC 1624 update keeps checksum validity (valid stays valid, invalid "
                        "stays invalid)"]
+
+
+def test_prefetch_frame_is_proven_and_an_unchecked_read_in_it_is_caught():
+    """The batch loop's cache hint reads frame bytes too: proven crash-free on
+    every input, and a planted bug (the TCP/UDP header's bounds check gone)
+    is rejected as an out-of-bounds read."""
+    from vernat.verify.run import Worker
+    paths, violations, _ = Worker(None, False).prefetch()
+    assert paths >= 3 and violations == []
+    sources = mutate("vernat.nat.process", "    if l4 + 4 > off + length:\n        return\n"
+                     "    table = udp", "    table = udp")
+    paths, violations, _ = Worker(sources, False).prefetch()
+    assert violations and {v["property"] for v in violations} == {"memory safety"}

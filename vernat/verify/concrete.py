@@ -52,7 +52,7 @@ def realism(ex, path):
     cfg = c["cfg"].items
     out = [c["off"] == 0, c["buf"].length == c["length"], c["length"] <= MAX_FRAME,
            cfg[C.CFG_PORT_END] - cfg[C.CFG_PORT_START] <= MAX_INDEX,
-           c["time"] <= (1 << 40), c["clock"].items[0] <= (1 << 40)]
+           c["time"] <= (1 << 40), c["clock0"] <= (1 << 40)]
     for e in path.trace:
         if e.call == "flow_lookup":
             out.append(e.result <= MAX_INDEX)
@@ -85,7 +85,7 @@ def scenario_from_model(path, model, expected=True):
     original = c["buf"].original
     frame = bytes(_val(model, z3.ZeroExt(56, original[k])) for k in range(min(length, WINDOW)))
     frame += bytes(max(0, length - WINDOW))
-    time, clock = _val(model, c["time"]), _val(model, c["clock"].items[0])
+    time, clock = _val(model, c["time"]), _val(model, c["clock0"])
     side = 1 if _val(model, c["side"]) != 0 else 0
     now = max(time, clock)
     if expected:
@@ -107,37 +107,43 @@ def scenario_from_model(path, model, expected=True):
 
 
 def expiry_witnesses(path, model, config, now, prelude):
-    """For a violation: when the code expired a table with another timeout
-    than the configured one (the spec's), a flow whose age lies between the
-    two, created before the rest of the prelude, so that a concrete run
-    shows the difference (the path's models know no such flow: an expiry
-    difference is invisible without one). Only for a table the prelude
-    leaves empty, whose first index the witness can take."""
+    """For a violation: when the code expired a table with another time or
+    timeout than the spec's (now, the configured timeout), a flow dated so
+    that exactly one of the two expires it, created before the rest of the
+    prelude, so that a concrete run shows the difference (the path's models
+    know no such flow: an expiry difference is invisible without one). Only
+    for a table the prelude leaves empty, whose first index the witness can
+    take. A flow expires when now - last_seen >= timeout, i.e. last_seen <=
+    now - timeout: dated at the larger of the two bounds, it expires on that
+    side only."""
     used = {6 if f[23] == 6 else 17 for _, _, f in prelude}
-    out = []
+    code = {}                          # table -> the code's bound (none: never expires)
     for e in path.trace:
-        if e.call != "flow_expire":
-            continue
-        proto = 6 if e.table.name == "tcp" else 17
-        code = _val(model, e.args[1])
-        spec = config.tcp_timeout_ns if proto == 6 else config.udp_timeout_ns
-        age = min(code, spec)
-        if code != spec and proto not in used and 0 <= age <= now:
-            out.append((0, now - age, flow_frame(proto, filler_key1(99), 0x0A0000010001,
-                                                 0x02000000AA00)))
+        if e.call == "flow_expire":
+            code[e.table.name] = _val(model, e.args[0]) - _val(model, e.args[1])
+    out = []
+    for table, proto, timeout in (("tcp", 6, config.tcp_timeout_ns),
+                                  ("udp", 17, config.udp_timeout_ns)):
+        spec = now - timeout
+        born = max(code.get(table, spec - 1), spec)
+        if code.get(table) != spec and proto not in used and 0 <= born < now - 1:
+            out.append((0, born, flow_frame(proto, filler_key1(99), 0x0A0000010001,
+                                            0x02000000AA00)))
     return sorted(out, key=lambda x: x[1])
 
 
 def violation_realism(path):
-    """For a violation's model: every expiry's time is past both timeouts, so
-    expiry_witnesses can date a flow between them, and there is room to date
-    the prelude before the frame (scenario_from_model)."""
-    cfg = path.context["cfg"].items
-    out = [path.context["time"] >= 1, cfg[C.CFG_TCP_TIMEOUT] >= 2, cfg[C.CFG_UDP_TIMEOUT] >= 2]
+    """For a violation's model: the time is past both timeouts, and so is
+    every expiry's, so that expiry_witnesses can date a flow between the
+    code's bound and the spec's; and there is room to date the prelude before
+    the frame (scenario_from_model)."""
+    c = path.context
+    cfg = c["cfg"].items
+    out = [cfg[C.CFG_TCP_TIMEOUT] >= 2, cfg[C.CFG_UDP_TIMEOUT] >= 2,
+           c["time"] > cfg[C.CFG_TCP_TIMEOUT], c["time"] > cfg[C.CFG_UDP_TIMEOUT]]
     for e in path.trace:
         if e.call == "flow_expire":
-            spec = cfg[C.CFG_TCP_TIMEOUT] if e.table.name == "tcp" else cfg[C.CFG_UDP_TIMEOUT]
-            out += [e.args[0] >= e.args[1], e.args[0] >= spec]
+            out.append(e.args[0] >= e.args[1])
     return out
 
 

@@ -26,12 +26,14 @@ from vernat.nat import constants as C
 from vernat.verify import concrete
 from vernat.verify.contracts import read_contracts
 from vernat.verify.checksums import checksum_lemmas
-from vernat.verify.equivalence import check_against_spec, spec_executor, spec_program
+from vernat.verify.equivalence import (
+    check_against_spec, prove_obligations, spec_executor, spec_program, validate_trace,
+)
 from vernat.verify.executor import Executor, load_program
 from vernat.verify.lemmas import prove_checksum_lemmas, prove_substitution_lemmas
 from vernat.verify.models import MODELS
 from vernat.verify.properties import check_forwarded
-from vernat.verify.setup import symbolic_inputs
+from vernat.verify.setup import prefetch_inputs, symbolic_inputs
 
 SPEC_PROPERTIES = (
     ("lazy validation", "lazy validation: every state-library call meets its contract's "
@@ -104,6 +106,25 @@ class Worker:
         out["concrete_seconds"] = time.perf_counter() - t1
         return out
 
+    def prefetch(self):
+        """prefetch_frame, the batch loop's other per-frame call: crash-free
+        on every input, and its hint calls meet their contracts. Returns
+        (paths, violations as report entries, seconds)."""
+        t = time.perf_counter()
+        ex = Executor(self.functions, self.constants, MODELS)
+        found = []
+
+        def validate(ex_, path, args):
+            prove_obligations(ex_, path, validate_trace(ex_, path, self.contracts))
+        paths = ex.explore("prefetch_frame", prefetch_inputs, on_path_end=validate)
+        for p in paths:
+            if p.violation is not None:
+                v = p.violation
+                found.append({"property": v.prop, "message": v.message, "where": v.where,
+                              "path_outcome": "prefetch_frame",
+                              "trace": [e.call for e in p.trace]})
+        return len(paths), found, time.perf_counter() - t
+
     def lemmas(self):
         t = time.perf_counter()
         lemmas = prove_checksum_lemmas(Executor(self.functions, self.constants, MODELS))
@@ -124,6 +145,10 @@ def _lemma_task():
     return _worker.lemmas()
 
 
+def _prefetch_task():
+    return _worker.prefetch()
+
+
 def explore_all(worker, workers):
     """Every path of process_frame, `workers` at a time, depth first, with
     the lemmas beside them. Stops at the first violation that a concrete run
@@ -137,12 +162,13 @@ def explore_all(worker, workers):
             summaries.append(s)
             pending.extend(s["alternatives"])
             if _stops(s):
-                return summaries, worker.lemmas()
+                return summaries, worker.lemmas(), worker.prefetch()
         _all_forks_followed(summaries)
-        return summaries, worker.lemmas()
+        return summaries, worker.lemmas(), worker.prefetch()
     done = queue.SimpleQueue()
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         lemmas = pool.apply_async(_lemma_task)
+        prefetch = pool.apply_async(_prefetch_task)
         summaries, pending, running = [], [[]], 0
         while pending or running:
             while pending and running < workers:
@@ -157,9 +183,9 @@ def explore_all(worker, workers):
             pending.extend(s["alternatives"])
             if _stops(s):
                 pool.terminate()
-                return summaries, ([], 0.0)
+                return summaries, ([], 0.0), (0, [], 0.0)
         _all_forks_followed(summaries)
-        return summaries, lemmas.get()
+        return summaries, lemmas.get(), prefetch.get()
 
 
 def _all_forks_followed(summaries):
@@ -189,7 +215,8 @@ def verify(sources=None, counterexample_dir="verify-counterexample", concrete_ru
         concrete.warm()                 # compile once, before the workers fork
     if workers is None:
         workers = min(os.cpu_count() or 1, 4)
-    summaries, (lemmas, lemma_seconds) = explore_all(worker, workers)
+    summaries, (lemmas, lemma_seconds), (prefetch_paths, prefetch_violations, prefetch_seconds) \
+        = explore_all(worker, workers)
     wall = time.perf_counter() - t0
     paths = [s for s in summaries if not s["infeasible"]]
     total = {k: sum(s["stats"][k] for s in summaries) for k in summaries[0]["stats"]}
@@ -200,6 +227,7 @@ def verify(sources=None, counterexample_dir="verify-counterexample", concrete_ru
         "lazy validation and spec": spec["seconds"],
         "concrete runs": sum(s["concrete_seconds"] for s in paths if s["concrete"]),
         "lemmas": lemma_seconds,
+        "prefetch_frame": prefetch_seconds,
     }
     violations = sorted((s for s in paths if s["violation"]),
                         key=lambda s: (not s.get("reproduced"), s.get("scenario") is None))
@@ -216,7 +244,8 @@ def verify(sources=None, counterexample_dir="verify-counterexample", concrete_ru
         reproduce = concrete.write_counterexample(violations[0]["scenario"], counterexample_dir,
                                                   sources)
         reproduced = violations[0]["reproduced"]
-    failed = {s["violation"]["property"] for s in violations}
+    failed = {s["violation"]["property"] for s in violations} | \
+        {v["property"] for v in prefetch_violations}
     checked = not failed & {"memory safety", "int64 overflow", "field width", "verifier limit",
                             "solver", "every other byte unchanged"}
     properties = [
@@ -225,6 +254,9 @@ def verify(sources=None, counterexample_dir="verify-counterexample", concrete_ru
                                  "verifier limit", "solver"}},
         {"property": "every byte no rule names leaves unchanged (forwarded frames)",
          "proven": not violations},
+        {"property": "prefetch_frame (the batch loop's cache hint): no crash, its calls meet "
+                     "their contracts",
+         "proven": prefetch_paths > 0 and not prefetch_violations},
         {"property": "numba build = CPython run = symbolic prediction on every path's model",
          "proven": not violations and not disagreements and runs["agree"] > 0},
     ] + [{"property": text, "proven": checked and prop not in failed}
@@ -250,7 +282,8 @@ def verify(sources=None, counterexample_dir="verify-counterexample", concrete_ru
         "workers": workers, "wall_seconds": round(wall, 2),
         "seconds": {k: round(v, 2) for k, v in timings.items()},
         "properties": properties,
-        "violations": [s["violation"] for s in violations],
+        "violations": [s["violation"] for s in violations] + prefetch_violations,
+        "prefetch_frame_paths": prefetch_paths,
         "reproduce": reproduce,
         "reproduced_on_the_source": reproduced,
         "proven": all(x["proven"] for x in properties),

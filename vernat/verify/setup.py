@@ -54,6 +54,14 @@ def symbolic_inputs(ex):
     for k in (C.CFG_INSIDE_MAC, C.CFG_OUTSIDE_MAC, C.CFG_GATEWAY_MAC):
         declare(v[k], 0, (1 << 48) - 1)
     ex.arrays = [buf, cfg, clock]
-    ex.context = {"cfg": cfg, "buf": buf, "clock": clock, "off": off, "length": length,
-                  "time": when, "side": side}
+    # clock: the array (its item ends as the path leaves it); clock0: its value on entry
+    ex.context = {"cfg": cfg, "buf": buf, "clock": clock, "clock0": clock.items[0],
+                  "off": off, "length": length, "time": when, "side": side}
     return [buf, off, length, when, side, cfg, clock, TableRef("tcp"), TableRef("udp")]
+
+
+def prefetch_inputs(ex):
+    """Arguments for prefetch_frame(buf, off, length, from_outside, cfg, tcp,
+    udp): the same world as process_frame's."""
+    buf, off, length, _, side, cfg, _, tcp, udp = symbolic_inputs(ex)
+    return [buf, off, length, side, cfg, tcp, udp]

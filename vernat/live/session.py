@@ -1,0 +1,103 @@
+"""Run the data plane until SIGINT/SIGTERM or --duration, with live counters and a
+final summary; detach and close everything on the way out, whatever happened."""
+
+import signal
+import sys
+import time
+
+from rich.console import Console
+from rich.live import Live
+
+from vernat.io.xdp import rings as R
+from vernat.io.xdp.dataplane import XdpDataPlane
+from vernat.io.xdp.program import XdpError
+from vernat.live import display, stats as S
+from vernat.live.system import RunError
+from vernat.nat.engine import Nat
+
+
+class StopFlag:
+    """Set by SIGINT/SIGTERM; the loop looks at it between rounds (an idle loop wakes
+    from poll() at least every 200 ms)."""
+
+    def __init__(self, duration=None):
+        self.deadline = None if duration is None else time.monotonic() + duration
+        self.signal = None
+        self._old = {}
+
+    def install(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def restore(self):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+    def _handle(self, signum, frame):
+        self.signal = signum
+
+    def __call__(self):
+        return self.signal is not None or (
+            self.deadline is not None and time.monotonic() >= self.deadline)
+
+
+def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
+          stats_path=None, explicit_io=False, console=None):
+    """Forward between the two interfaces. Returns the final stats summary (dict)."""
+    console = console or Console()
+    if io != "xdp":
+        raise RunError("--io packet (AF_PACKET) is not implemented yet; use --io xdp")
+    stats = S.create(stats_path)
+    stop = StopFlag(duration).install()
+    nat = Nat(config)
+    plane = XdpDataPlane(nat, inside.name, outside.name, mode=xdp_mode)
+    plane.counters = S.counters(stats)
+    try:
+        try:
+            plane.open()
+        except XdpError as e:
+            hint = "" if explicit_io else " (AF_PACKET fallback: not implemented yet)"
+            raise RunError(f"XDP unavailable: {e}{hint}") from None
+        for i, mode in zip((S.MODE_INSIDE, S.MODE_OUTSIDE), plane.modes):
+            stats[i] = S.MODES[mode]
+        stats[S.STATE] = S.RUNNING
+        console.print(f"vernat: NAT running: inside {inside.name} ({plane.modes[0]} XDP), "
+                      f"outside {outside.name} ({plane.modes[1]} XDP), external IP "
+                      f"{config.describe()['external-ip']}, gateway "
+                      f"{config.describe()['gateway-mac']}; Ctrl-C stops", highlight=False)
+        sys.stdout.flush()
+        started = time.monotonic()
+        last = [started, 0, 0]
+
+        def refresh_flows():
+            counts = nat.flow_counts()
+            stats[S.TCP_FLOWS], stats[S.UDP_FLOWS] = counts["tcp"], counts["udp"]
+
+        def table():
+            now = time.monotonic()
+            c = S.counters(stats)
+            dt = max(now - last[0], 1e-9)
+            rates = ((c[R.RX_FRAMES] - last[1]) / dt, (c[R.RX_FRAMES + 1] - last[2]) / dt)
+            last[:] = [now, int(c[R.RX_FRAMES]), int(c[R.RX_FRAMES + 1])]
+            return display.nat_table(stats, elapsed=now - started, rates=rates)
+
+        if console.is_terminal:
+            with Live(table(), console=console, auto_refresh=False) as live:
+                def tick():
+                    refresh_flows()
+                    live.update(table(), refresh=True)
+                plane.run(stop, on_tick=tick, tick_seconds=1.0)
+        else:
+            plane.run(stop, on_tick=refresh_flows, tick_seconds=1.0)
+        refresh_flows()
+        stats[S.STATE] = S.STOPPED
+        reason = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}.get(stop.signal, "--duration")
+        console.print(display.nat_table(stats, title=f"vernat: stopped ({reason})",
+                                        elapsed=time.monotonic() - started))
+        if hasattr(stats, "flush"):
+            stats.flush()
+        return S.summary(stats)
+    finally:
+        plane.close()
+        stop.restore()

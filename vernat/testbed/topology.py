@@ -18,10 +18,13 @@ Built with iproute2 and ethtool commands: one readable command per step, and the
 same commands an operator would type to reproduce it.
 """
 
+import glob
 import os
 import secrets
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -250,5 +253,8 @@ def down(include_live=False):
             skipped.append(testbed_id)
             continue
         remove_testbed(testbed_id)
+        # a killed embedded demo's working directory (servers' files and logs)
+        for path in glob.glob(os.path.join(tempfile.gettempdir(), f"vernat-{testbed_id}-*")):
+            shutil.rmtree(path, ignore_errors=True)
         removed.append(testbed_id)
     return removed, skipped

@@ -105,7 +105,58 @@ def send_unsolicited(targets, port):
     print(json.dumps({"sent": True}))
 
 
-COMMANDS = {"tcp-sink": tcp_sink, "tcp-send": tcp_send, "udp-echo": udp_echo,
+def udp_reply_late(bind_ip, port, seconds):
+    """Echo one datagram at once, then send the same peer another one `seconds` later
+    (a reply that arrives after the NAT's flow expired)."""
+    import time
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((bind_ip, int(port)))
+        print(json.dumps({"listening": True}), flush=True)
+        data, peer = s.recvfrom(2048)
+        s.sendto(data, peer)
+        time.sleep(float(seconds))
+        s.sendto(b"stale", peer)
+    print(json.dumps({"peer": list(peer)}))
+
+
+def udp_ask_listen(ip, port, seconds):
+    """Send one datagram, take the reply, then count what else arrives in `seconds`."""
+    import time
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.sendto(b"hello", (ip, int(port)))
+        first = s.recvfrom(2048)[0]
+        later = []
+        deadline = time.monotonic() + float(seconds)
+        while (left := deadline - time.monotonic()) > 0:
+            s.settimeout(left)
+            try:
+                later.append(s.recvfrom(2048)[0].decode(errors="replace"))
+            except socket.timeout:
+                break
+    print(json.dumps({"first": first.decode(), "later": later}))
+
+
+def udp_send_from(bind_ip, bind_port, ip, port):
+    """One datagram from a chosen source address and port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((bind_ip, int(bind_port)))
+        s.sendto(b"not the flow's peer", (ip, int(port)))
+    print(json.dumps({"sent": True}))
+
+
+def send_raw(ifname, *hex_frames):
+    """Send Ethernet frames as given (hex) on ifname through an AF_PACKET socket."""
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as s:
+        s.bind((ifname, 0))
+        for frame in hex_frames:
+            s.send(bytes.fromhex(frame))
+    print(json.dumps({"sent": len(hex_frames)}))
+
+
+COMMANDS = {"udp-reply-late": udp_reply_late, "udp-ask-listen": udp_ask_listen,
+            "udp-send-from": udp_send_from, "send-raw": send_raw,
+            "tcp-sink": tcp_sink, "tcp-send": tcp_send, "udp-echo": udp_echo,
             "udp-ask": udp_ask, "listen-all": listen_all, "send-unsolicited": send_unsolicited}
 
 if __name__ == "__main__":

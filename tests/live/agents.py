@@ -154,7 +154,23 @@ def send_raw(ifname, *hex_frames):
     print(json.dumps({"sent": len(hex_frames)}))
 
 
-COMMANDS = {"udp-reply-late": udp_reply_late, "udp-ask-listen": udp_ask_listen,
+def capture(ifname, count, seconds):
+    """Print the first `count` IPv4 frames that arrive on ifname (hex), waiting at most
+    `seconds`."""
+    import time
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800)) as s:
+        s.bind((ifname, 0x0800))
+        print(json.dumps({"listening": True}), flush=True)
+        frames, deadline = [], time.monotonic() + float(seconds)
+        while len(frames) < int(count) and (left := deadline - time.monotonic()) > 0:
+            if select.select([s], [], [], left)[0]:
+                data, addr = s.recvfrom(65536)
+                if addr[2] != socket.PACKET_OUTGOING:
+                    frames.append(data.hex())
+    print(json.dumps({"frames": frames}))
+
+
+COMMANDS = {"capture": capture,"udp-reply-late": udp_reply_late, "udp-ask-listen": udp_ask_listen,
             "udp-send-from": udp_send_from, "send-raw": send_raw,
             "tcp-sink": tcp_sink, "tcp-send": tcp_send, "udp-echo": udp_echo,
             "udp-ask": udp_ask, "listen-all": listen_all, "send-unsolicited": send_unsolicited}

@@ -91,6 +91,8 @@ def add_run_parser(sub):
                          "comes from the neighbour table or an ARP request")
     rp.add_argument("--duration", metavar="SEC", type=float,
                     help="stop after SEC seconds (default: run until Ctrl-C)")
+    rp.add_argument("--cpu", metavar="N", type=int,
+                    help="pin the data plane and the interfaces' receive work to CPU N")
     rp.add_argument("--summary-json", metavar="FILE", help="write the final summary as JSON")
     rp.add_argument("--stats-file", help=argparse.SUPPRESS)   # the embedded demo's live table
     add_nat_options(rp)
@@ -112,7 +114,7 @@ def cmd_run(args):
             summary = session.serve(config, inside, outside, io=args.io or "xdp",
                                     xdp_mode=args.xdp_mode, duration=args.duration,
                                     stats_path=args.stats_file,
-                                    explicit_io=args.io is not None)
+                                    explicit_io=args.io is not None, cpu=args.cpu)
     except (RunError, TestbedError) as e:
         print(f"vernat: error: {e}", file=sys.stderr)
         return 1

@@ -41,7 +41,7 @@ def nat_argv(tb, workdir, args):
             "--stats-file", os.path.join(workdir, "stats"),
             "--summary-json", os.path.join(workdir, "nat-summary.json"),
             "--xdp-mode", args.xdp_mode]
-    for key in ("config", "port_range", "udp_timeout", "tcp_timeout"):
+    for key in ("config", "port_range", "udp_timeout", "tcp_timeout", "cpu"):
         if getattr(args, key, None) is not None:
             argv += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
     if args.io:
@@ -95,11 +95,18 @@ def run(args):
                       f" -- NAT {tb.external_ip} ({tb.ns_nat}) -- server {tb.server_ip} "
                       f"({tb.ns_outside})", highlight=False)
         tb.create()
-        servers = clients.Servers(tb, workdir)
-        servers.start()
         console.print("vernat: starting the NAT (the first start compiles it: up to a "
                       "minute)", highlight=False)
         nat, stats = start_nat(tb, workdir, args)
+        with open(os.path.join(workdir, "nat.log")) as f:
+            for line in f.read().splitlines():
+                console.print(f"  NAT: {line}", highlight=False)
+        others = os.sched_getaffinity(0) - {args.cpu}
+        if args.cpu is not None and others:
+            # servers and clients (our children from now on) keep off the NAT's core
+            os.sched_setaffinity(0, others)
+        servers = clients.Servers(tb, workdir)
+        servers.start()
         started = time.monotonic()
         deadline = None if args.duration is None else started + args.duration
 

@@ -12,6 +12,7 @@ from vernat.io.xdp import rings as R
 from vernat.io.xdp.dataplane import XdpDataPlane
 from vernat.io.xdp.program import XdpError
 from vernat.live import display, stats as S
+from vernat.live.placement import Placement
 from vernat.live.system import RunError
 from vernat.nat.engine import Nat
 
@@ -43,7 +44,7 @@ class StopFlag:
 
 
 def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
-          stats_path=None, explicit_io=False, console=None):
+          stats_path=None, explicit_io=False, console=None, cpu=None):
     """Forward between the two interfaces. Returns the final stats summary (dict)."""
     console = console or Console()
     if io != "xdp":
@@ -53,7 +54,10 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
     nat = Nat(config)
     plane = XdpDataPlane(nat, inside.name, outside.name, mode=xdp_mode)
     plane.counters = S.counters(stats)
+    placement = None
     try:
+        if cpu is not None:
+            placement = Placement(cpu, (inside.name, outside.name)).apply()
         try:
             plane.open()
         except XdpError as e:
@@ -61,6 +65,12 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
             raise RunError(f"XDP unavailable: {e}{hint}") from None
         for i, mode in zip((S.MODE_INSIDE, S.MODE_OUTSIDE), plane.modes):
             stats[i] = S.MODES[mode]
+        if placement is not None:
+            threads, missing = placement.pin_napi_threads()
+            console.print(f"vernat: data plane on CPU {cpu}, receive work steered there "
+                          f"(RPS; threaded NAPI: {len(threads)} thread(s) pinned"
+                          f"{'; not available on ' + ', '.join(missing) if missing else ''})",
+                          highlight=False)
         stats[S.STATE] = S.RUNNING
         console.print(f"vernat: NAT running: inside {inside.name} ({plane.modes[0]} XDP), "
                       f"outside {outside.name} ({plane.modes[1]} XDP), external IP "
@@ -99,5 +109,7 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
             stats.flush()
         return S.summary(stats)
     finally:
+        if placement is not None:
+            placement.restore()     # first: a veth's threaded NAPI exists only with XDP on
         plane.close()
         stop.restore()

@@ -69,6 +69,10 @@ def make_parser():
                     help="(developers) verify a modified copy of the verified source found in "
                          "DIR (laid out like the package) instead of the installed one")
     add_run_parser(sub)
+    fp = sub.add_parser("flows", help="the running NAT's translations (like conntrack -L)")
+    fp.add_argument("--pid", type=int, help="which NAT, when several run")
+    fp.add_argument("--json", metavar="FILE", nargs="?", const="-",
+                    help="write the flows as JSON (to FILE, or stdout)")
     tp = sub.add_parser("testbed", help="the built-in testbed's namespaces")
     tp.add_argument("action", choices=["down"],
                     help="down: remove testbeds left by a killed `vernat run`")
@@ -121,6 +125,20 @@ def cmd_run(args):
     if args.summary_json:
         write_json(args.summary_json, summary)
     return 0 if summary.get("ok", True) else 1
+
+
+def cmd_flows(args):
+    from vernat.live import flows
+    from vernat.live.system import RunError, require_root
+    from vernat import report
+    try:
+        require_root()
+        info, found = flows.snapshot(args.pid)
+    except RunError as e:
+        print(f"vernat: error: {e}", file=sys.stderr)
+        return 1
+    emit({"nat": info, "flows": found}, args.json, report.print_flows)
+    return 0
 
 
 def cmd_testbed(args):
@@ -220,7 +238,7 @@ def write_json(path, data):
 
 
 COMMANDS = {"replay": cmd_replay, "bench": cmd_bench, "verify": cmd_verify,
-            "run": cmd_run, "testbed": cmd_testbed}
+            "run": cmd_run, "testbed": cmd_testbed, "flows": cmd_flows}
 
 
 def main(argv=None):

@@ -12,6 +12,7 @@ from vernat.io.xdp import rings as R
 from vernat.io.xdp.dataplane import XdpDataPlane
 from vernat.io.xdp.program import XdpError
 from vernat.live import display, stats as S
+from vernat.live.flows import Publisher
 from vernat.live.placement import Placement
 from vernat.live.system import RunError
 from vernat.nat.engine import Nat
@@ -54,7 +55,7 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
     nat = Nat(config)
     plane = XdpDataPlane(nat, inside.name, outside.name, mode=xdp_mode)
     plane.counters = S.counters(stats)
-    placement = None
+    placement = publisher = None
     try:
         if cpu is not None:
             placement = Placement(cpu, (inside.name, outside.name)).apply()
@@ -71,6 +72,7 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
                           f"(RPS; threaded NAPI: {len(threads)} thread(s) pinned"
                           f"{'; not available on ' + ', '.join(missing) if missing else ''})",
                           highlight=False)
+        publisher = Publisher(nat, inside.name, outside.name)
         stats[S.STATE] = S.RUNNING
         console.print(f"vernat: NAT running: inside {inside.name} ({plane.modes[0]} XDP), "
                       f"outside {outside.name} ({plane.modes[1]} XDP), external IP "
@@ -92,14 +94,18 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
             last[:] = [now, int(c[R.RX_FRAMES]), int(c[R.RX_FRAMES + 1])]
             return display.nat_table(stats, elapsed=now - started, rates=rates)
 
+        def should_stop():
+            publisher.serve()          # a `vernat flows` request, between two rounds
+            return stop()
+
         if console.is_terminal:
             with Live(table(), console=console, auto_refresh=False) as live:
                 def tick():
                     refresh_flows()
                     live.update(table(), refresh=True)
-                plane.run(stop, on_tick=tick, tick_seconds=1.0)
+                plane.run(should_stop, on_tick=tick, tick_seconds=1.0)
         else:
-            plane.run(stop, on_tick=refresh_flows, tick_seconds=1.0)
+            plane.run(should_stop, on_tick=refresh_flows, tick_seconds=1.0)
         refresh_flows()
         stats[S.STATE] = S.STOPPED
         reason = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}.get(stop.signal, "--duration")
@@ -112,4 +118,6 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
         if placement is not None:
             placement.restore()     # first: a veth's threaded NAPI exists only with XDP on
         plane.close()
+        if publisher is not None:
+            publisher.close()
         stop.restore()

@@ -32,6 +32,7 @@ class Servers:
     def __init__(self, testbed, workdir):
         self.tb, self.dir = testbed, workdir
         self.logs = {}
+        self.stun_reflexive = set()     # the client's address as the STUN server saw it
 
     def start(self):
         tb, d = self.tb, self.dir
@@ -50,6 +51,11 @@ class Servers:
                             f"--log-facility={os.path.join(d, 'dns-queries.log')}",
                             f"--pid-file={os.path.join(d, 'dnsmasq.pid')}"])
         self._spawn("iperf3", ["iperf3", "-s", "-B", tb.server_ip, "--forceflush"])
+        # STUN only (no TURN relaying), on both server addresses: RFC 5780 tests need two
+        self._spawn("stun", ["turnserver", "--stun-only", "--no-auth", "-n", "--no-tls",
+                             "--no-dtls", "--no-cli", "-L", tb.server_ip, "-L", tb.server_alt_ip,
+                             "--pidfile", os.path.join(d, "turnserver.pid"),
+                             "--log-file", "stdout", "--simple-log"])
         self.wait_listening()
 
     def _spawn(self, name, argv):
@@ -63,7 +69,7 @@ class Servers:
         from vernat.testbed.topology import sh
         deadline = time.monotonic() + timeout
         wanted = (f"{self.tb.server_ip}:{HTTP_PORT}", f"{self.tb.server_ip}:53",
-                  f"{self.tb.server_ip}:5201")
+                  f"{self.tb.server_ip}:5201", f"{self.tb.server_alt_ip}:3479")
         while time.monotonic() < deadline:
             listening = sh("ss", "-Hltun", netns=self.tb.ns_outside, check=False)
             if all(w in listening for w in wanted):
@@ -73,7 +79,7 @@ class Servers:
 
     def client_addresses(self):
         """Every source address the servers logged a connection or query from."""
-        seen = set()
+        seen = set(self.stun_reflexive)
         patterns = (("http", r"^(\d+\.\d+\.\d+\.\d+) - - "),
                     ("iperf3", r"Accepted connection from (\d+\.\d+\.\d+\.\d+)"),
                     ("dns-queries", r"query\[A\] \S+ from (\d+\.\d+\.\d+\.\d+)"))
@@ -150,6 +156,21 @@ def iperf(tb, servers, udp=False):
     retr = end["sum_sent"].get("retransmits", 0)
     return Result(name, True, f"{s['bits_per_second'] / 1e6:,.0f} Mbit/s, "
                               f"{s['bytes'] / 2**20:,.0f} MiB, {retr} retransmits")
+
+
+def nat_discovery(tb, servers):
+    """coturn's RFC 5780 tests: how the NAT maps and filters (once per demo: the answer
+    does not change)."""
+    verdicts = {}
+    for option, what in (("-m", "mapping"), ("-f", "filtering")):
+        rc, out = run_in(tb, ["turnutils_natdiscovery", option, tb.server_ip], timeout=30)
+        servers.stun_reflexive.update(re.findall(r"reflexive addr: (\d+\.\d+\.\d+\.\d+):", out))
+        found = re.search(r"NAT with (.+?) (Mapping|Filtering)!", out)
+        if rc != 0 or not found:
+            return Result("NAT type (RFC 5780)", False, f"{what}: {last_line(out) or rc}")
+        verdicts[what] = found.group(1).lower()
+    return Result("NAT type (RFC 5780)", True,
+                  f"mapping: {verdicts['mapping']}; filtering: {verdicts['filtering']}")
 
 
 def last_line(text):

@@ -93,14 +93,14 @@ def run(args):
     try:
         console.print(f"vernat: building testbed {tb.id}: client {tb.client_ip} ({tb.ns_inside})"
                       f" -- NAT {tb.external_ip} ({tb.ns_nat}) -- server {tb.server_ip} "
-                      f"({tb.ns_outside})", highlight=False)
+                      f"({tb.ns_outside})", highlight=False, soft_wrap=True)
         tb.create()
         console.print("vernat: starting the NAT (the first start compiles it: up to a "
                       "minute)", highlight=False)
         nat, stats = start_nat(tb, workdir, args)
         with open(os.path.join(workdir, "nat.log")) as f:
             for line in f.read().splitlines():
-                console.print(f"  NAT: {line}", highlight=False)
+                console.print(f"  NAT: {line}", highlight=False, soft_wrap=True)
         others = os.sched_getaffinity(0) - {args.cpu}
         if args.cpu is not None and others:
             # servers and clients (our children from now on) keep off the NAT's core
@@ -115,8 +115,10 @@ def run(args):
                          results_table(results, time.monotonic() - started))
 
         def one_round():
-            for client in clients.CLIENTS:
-                if deadline is not None and time.monotonic() >= deadline and results:
+            first = not results
+            for client in ((clients.nat_discovery,) if first else ()) + clients.CLIENTS:
+                # every client runs at least once, even past --duration
+                if deadline is not None and time.monotonic() >= deadline and not first:
                     return False
                 r = client(tb, servers)
                 entry = results.setdefault(r.name, {"runs": 0, "ok": 0, "failed": 0, "last": ""})
@@ -153,7 +155,8 @@ def run(args):
         console.print(results_table(results, elapsed))
     summary.update(clients=results, nat=final_stats, server_saw=sorted(seen),
                    stopped_by=stopped_by, elapsed=round(elapsed, 1))
-    complete = all(name in results for name in ("HTTP", "DNS", "iperf3 TCP", "iperf3 UDP"))
+    complete = all(name in results for name in ("HTTP", "DNS", "iperf3 TCP", "iperf3 UDP",
+                                                "NAT type (RFC 5780)"))
     clean = all(r["failed"] == 0 for r in results.values())
     only_external = seen == {tb.external_ip}
     # Ctrl-C/SIGTERM may stop the demo before every client ran: that is not a failure

@@ -71,13 +71,14 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
             console.print(f"vernat: data plane on CPU {cpu}, receive work steered there "
                           f"(RPS; threaded NAPI: {len(threads)} thread(s) pinned"
                           f"{'; not available on ' + ', '.join(missing) if missing else ''})",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
         publisher = Publisher(nat, inside.name, outside.name)
         stats[S.STATE] = S.RUNNING
         console.print(f"vernat: NAT running: inside {inside.name} ({plane.modes[0]} XDP), "
                       f"outside {outside.name} ({plane.modes[1]} XDP), external IP "
                       f"{config.describe()['external-ip']}, gateway "
-                      f"{config.describe()['gateway-mac']}; Ctrl-C stops", highlight=False)
+                      f"{config.describe()['gateway-mac']}; Ctrl-C stops", highlight=False,
+                      soft_wrap=True)
         sys.stdout.flush()
         started = time.monotonic()
         last = [started, 0, 0]
@@ -111,9 +112,15 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
         reason = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}.get(stop.signal, "--duration")
         console.print(display.nat_table(stats, title=f"vernat: stopped ({reason})",
                                         elapsed=time.monotonic() - started))
+        kernel_side = plane.socket_statistics()
+        lost = {f"{name} {k}": v for name, st in kernel_side.items() for k, v in st.items()
+                if v and k in ("rx_dropped", "rx_ring_full", "rx_fill_ring_empty_descs")}
+        console.print("vernat: AF_XDP sockets: " + (", ".join(f"{k} {v:,}" for k, v in lost.items())
+                                                     or "no frame lost in the kernel"),
+                      highlight=False, soft_wrap=True)
         if hasattr(stats, "flush"):
             stats.flush()
-        return S.summary(stats)
+        return {**S.summary(stats), "xdp_sockets": kernel_side}
     finally:
         if placement is not None:
             placement.restore()     # first: a veth's threaded NAPI exists only with XDP on

@@ -6,6 +6,7 @@
                         vn-ID-no 203.0.113.1/24  outside interface = external IP
          | veth
     [vn-ID-out] server  vn-ID-s  203.0.113.2/24  (the NAT's gateway)
+                                 203.0.113.3/24  (second address: RFC 5780 NAT discovery)
 
 Addresses are a private range (inside) and TEST-NET-3 (outside, RFC 5737); every
 name starts with `vn-ID-` (ID random per run), so several testbeds can coexist and
@@ -37,6 +38,7 @@ NAT_INSIDE_IP = "10.77.0.1"
 OUTSIDE_NET = "203.0.113.0/24"
 EXTERNAL_IP = "203.0.113.1"
 SERVER_IP = "203.0.113.2"
+SERVER_ALT_IP = "203.0.113.3"
 
 
 class TestbedError(RuntimeError):
@@ -96,6 +98,7 @@ class Testbed:
     external_ip = EXTERNAL_IP
     client_ip = CLIENT_IP
     server_ip = SERVER_IP
+    server_alt_ip = SERVER_ALT_IP
     nat_inside_ip = NAT_INSIDE_IP
 
     def mac(self, netns, ifname):
@@ -129,6 +132,7 @@ class Testbed:
                                  (self.ns_outside, self.if_server, f"{SERVER_IP}/24")):
             sh("ip", "addr", "add", addr, "dev", ifname, netns=ns)
             sh("ip", "link", "set", ifname, "up", netns=ns)
+        sh("ip", "addr", "add", f"{SERVER_ALT_IP}/24", "dev", self.if_server, netns=self.ns_outside)
         sh("ip", "route", "add", "default", "via", NAT_INSIDE_IP, netns=self.ns_inside)
         # The NAT must never forward by itself (a new namespace starts with it off;
         # said again so that a changed default cannot open a path around the NAT).

@@ -74,18 +74,30 @@ def result(proc, timeout=60):
     return json.loads(out.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="module")
-def live():
-    """One testbed and NAT for a module's tests."""
+IO_PATHS = ("xdp", "packet")
+
+
+def _live(io):
     tb = new_testbed()
     workdir = tempfile.mkdtemp(prefix=f"vernat-test-{tb.id}-")
     try:
         tb.create()
-        nat = LiveNat(tb, workdir)
+        nat = LiveNat(tb, workdir, ["--io", io])
         yield tb, nat
     finally:
         tb.destroy()
         subprocess.run(("rm", "-rf", workdir))
+
+
+@pytest.fixture(scope="module", params=IO_PATHS)
+def live(request):
+    """One testbed and NAT for a module's tests, on each I/O path."""
+    yield from _live(request.param)
+
+
+@pytest.fixture(scope="module")
+def live_xdp():
+    yield from _live("xdp")
 
 
 @pytest.fixture

@@ -85,8 +85,8 @@ def test_bad_config_value(nat_ns, tmp_path):
                            "--config", str(config)), "udp-timeout")
 
 
-def test_xdp_unavailable_when_another_program_is_attached(live):
-    tb, nat = live          # this NAT's XDP programs occupy both interfaces
+def test_xdp_unavailable_when_another_program_is_attached(live_xdp):
+    tb, nat = live_xdp         # this NAT's XDP programs occupy both interfaces
     one_line_error(*run_in(tb.ns_nat, "--inside", tb.if_nat_inside, "--outside",
                            tb.if_nat_outside, "--gateway", tb.server_ip, "--io", "xdp"),
                    "XDP unavailable")

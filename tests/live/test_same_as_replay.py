@@ -1,18 +1,20 @@
 """The live path runs the same entry point as replay: the same frames give the same
 bytes out."""
 
+import pytest
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import Ether
 
-from tests.live.conftest import LiveNat, agent, result
+from tests.live.conftest import IO_PATHS, LiveNat, agent, result
 from vernat.nat import constants as C
 from vernat.nat.config import resolve
 from vernat.nat.engine import Nat, frames_to_batch
 
 
-def test_live_frames_equal_replayed_frames(fresh_testbed):
+@pytest.mark.parametrize("io", IO_PATHS)
+def test_live_frames_equal_replayed_frames(fresh_testbed, io):
     tb, workdir = fresh_testbed
-    nat = LiveNat(tb, workdir)
+    nat = LiveNat(tb, workdir, ["--io", io])
     macs = {"inside-mac": tb.mac(tb.ns_nat, tb.if_nat_inside),
             "outside-mac": tb.mac(tb.ns_nat, tb.if_nat_outside),
             "gateway-mac": tb.mac(tb.ns_outside, tb.if_server)}

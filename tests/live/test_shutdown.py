@@ -10,6 +10,36 @@ from tests.live.conftest import ROOT, LiveNat, agent
 from vernat.testbed.topology import sh
 
 
+def nft_tables(tb):
+    return sh("nft", "list", "tables", netns=tb.ns_nat).strip()
+
+
+def test_sigterm_mid_traffic_on_af_packet_removes_its_rule(fresh_testbed):
+    tb, workdir = fresh_testbed
+    nat = LiveNat(tb, workdir, ["--io", "packet"])
+    assert "vernat_" in nft_tables(tb)
+    sink = agent(tb, tb.ns_outside, "tcp-sink", tb.server_ip, 9301, wait_listening=True)
+    sender = agent(tb, tb.ns_inside, "tcp-send", tb.server_ip, 9301, 4096, 1)
+    wait_for_traffic(nat)
+    assert sender.poll() is None
+    assert nat.stop() == 0
+    assert nft_tables(tb) == ""
+    assert "stopped (SIGTERM)" in nat.log()
+    sender.kill()
+    sink.kill()
+
+
+def wait_for_traffic(nat):
+    """Until the NAT has sent 1,000 frames outside (mid-transfer)."""
+    import time
+    from vernat.live import stats as S
+    from vernat.io.xdp import rings as R
+    deadline = time.monotonic() + 30
+    while S.counters(nat.stats)[R.TX_FRAMES + 1] < 1000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert S.counters(nat.stats)[R.TX_FRAMES + 1] >= 1000
+
+
 def xdp_attached(tb):
     """Whether a link of the NAT namespace has an XDP program.  Programs attached through
     netlink outlive the process that attached them: only a clean shutdown removes them
@@ -24,14 +54,7 @@ def test_sigterm_mid_traffic_detaches_everything(fresh_testbed):
     assert xdp_attached(tb)                           # the check below can see it
     sink = agent(tb, tb.ns_outside, "tcp-sink", tb.server_ip, 9300, wait_listening=True)
     sender = agent(tb, tb.ns_inside, "tcp-send", tb.server_ip, 9300, 4096, 1)
-    # mid-traffic: wait until the NAT has forwarded a good part of a megabyte
-    import time
-    from vernat.live import stats as S
-    from vernat.io.xdp import rings as R
-    deadline = time.monotonic() + 30
-    while S.counters(nat.stats)[R.TX_FRAMES + 1] < 1000 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert S.counters(nat.stats)[R.TX_FRAMES + 1] >= 1000
+    wait_for_traffic(nat)
     assert sender.poll() is None                      # the transfer is still going
     assert nat.stop() == 0
     assert not xdp_attached(tb)

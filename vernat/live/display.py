@@ -8,7 +8,7 @@ from vernat.live import stats as S
 def nat_table(stats, title="NAT", elapsed=None, rates=None):
     s = S.summary(stats)
     modes = "/".join(S.MODE_NAMES.get(int(stats[i]), "?") for i in (S.MODE_INSIDE, S.MODE_OUTSIDE))
-    head = f"{title}: XDP {modes}"
+    head = f"{title}: " + ("AF_PACKET" if "packet" in modes else f"XDP {modes}")
     head += f", {elapsed:.0f} s" if elapsed is not None else ""
     table = Table(caption=head, caption_justify="left", show_header=True)
     table.add_column("", style="bold")

@@ -11,6 +11,7 @@ from rich.live import Live
 from vernat.io.xdp import rings as R
 from vernat.io.xdp.dataplane import XdpDataPlane
 from vernat.io.xdp.program import XdpError
+from vernat.io.packet.dataplane import PacketDataPlane, PacketError
 from vernat.live import display, stats as S
 from vernat.live.flows import Publisher
 from vernat.live.placement import Placement
@@ -48,12 +49,13 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
           stats_path=None, explicit_io=False, console=None, cpu=None):
     """Forward between the two interfaces. Returns the final stats summary (dict)."""
     console = console or Console()
-    if io != "xdp":
-        raise RunError("--io packet (AF_PACKET) is not implemented yet; use --io xdp")
     stats = S.create(stats_path)
     stop = StopFlag(duration).install()
     nat = Nat(config)
-    plane = XdpDataPlane(nat, inside.name, outside.name, mode=xdp_mode)
+    if io == "packet":
+        plane = PacketDataPlane(nat, inside.name, outside.name)
+    else:
+        plane = XdpDataPlane(nat, inside.name, outside.name, mode=xdp_mode)
     plane.counters = S.counters(stats)
     placement = publisher = None
     try:
@@ -61,9 +63,20 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
             placement = Placement(cpu, (inside.name, outside.name)).apply()
         try:
             plane.open()
+        except PacketError as e:
+            raise RunError(str(e)) from None
         except XdpError as e:
-            hint = "" if explicit_io else " (AF_PACKET fallback: not implemented yet)"
-            raise RunError(f"XDP unavailable: {e}{hint}") from None
+            if explicit_io:
+                raise RunError(f"XDP unavailable: {e}") from None
+            # the default: AF_XDP where it works, AF_PACKET otherwise
+            console.print(f"vernat: XDP unavailable ({e}); using AF_PACKET", highlight=False,
+                          soft_wrap=True)
+            plane = PacketDataPlane(nat, inside.name, outside.name)
+            plane.counters = S.counters(stats)
+            try:
+                plane.open()
+            except PacketError as e2:
+                raise RunError(str(e2)) from None
         for i, mode in zip((S.MODE_INSIDE, S.MODE_OUTSIDE), plane.modes):
             stats[i] = S.MODES[mode]
         if placement is not None:
@@ -74,8 +87,9 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
                           highlight=False, soft_wrap=True)
         publisher = Publisher(nat, inside.name, outside.name)
         stats[S.STATE] = S.RUNNING
-        console.print(f"vernat: NAT running: inside {inside.name} ({plane.modes[0]} XDP), "
-                      f"outside {outside.name} ({plane.modes[1]} XDP), external IP "
+        io_names = [f"{m} XDP" if m != "packet" else "AF_PACKET" for m in plane.modes]
+        console.print(f"vernat: NAT running: inside {inside.name} ({io_names[0]}), "
+                      f"outside {outside.name} ({io_names[1]}), external IP "
                       f"{config.describe()['external-ip']}, gateway "
                       f"{config.describe()['gateway-mac']}; Ctrl-C stops", highlight=False,
                       soft_wrap=True)
@@ -115,7 +129,7 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
         kernel_side = plane.socket_statistics()
         lost = {f"{name} {k}": v for name, st in kernel_side.items() for k, v in st.items()
                 if v and k in ("rx_dropped", "rx_ring_full", "rx_fill_ring_empty_descs")}
-        console.print("vernat: AF_XDP sockets: " + (", ".join(f"{k} {v:,}" for k, v in lost.items())
+        console.print("vernat: sockets, kernel side: " + (", ".join(f"{k} {v:,}" for k, v in lost.items())
                                                      or "no frame lost in the kernel"),
                       highlight=False, soft_wrap=True)
         if hasattr(stats, "flush"):

@@ -11,7 +11,7 @@ STATE, TCP_FLOWS, UDP_FLOWS, MODE_INSIDE, MODE_OUTSIDE = range(5)
 HEADER = 8
 SIZE = HEADER + R.NUM_COUNTERS
 STARTING, RUNNING, STOPPED = 0, 1, 2
-MODES = {"native": 1, "generic": 2}
+MODES = {"native": 1, "generic": 2, "packet": 3}
 MODE_NAMES = {v: k for k, v in MODES.items()}
 
 

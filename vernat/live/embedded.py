@@ -73,7 +73,7 @@ def results_table(results, elapsed):
     for col, justify in (("client", "left"), ("runs", "right"), ("ok", "right"),
                          ("last result", "left")):
         table.add_column(col, justify=justify)
-    for name, r in results.items():
+    for name, r in list(results.items()):
         style = "" if r["failed"] == 0 else "red"
         table.add_row(name, str(r["runs"]), str(r["ok"]), r["last"], style=style)
     return table

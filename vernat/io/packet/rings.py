@@ -14,9 +14,12 @@ we give it back); a forwarded frame is then copied into the other socket's trans
 ring: the one copy AF_PACKET cannot avoid (its rings are per socket).
 """
 
+import sys
+
 import numba
 
 from vernat.io.xdp.rings import load_acquire_u32, load_u32, store_release_u32
+from vernat.io.jit_step import compile_step
 from vernat.nat import constants as C
 
 TP_STATUS_KERNEL = 0
@@ -53,16 +56,8 @@ _step = None
 
 
 def make_step(kernel):
-    """As vernat.io.xdp.rings.make_step: cached on disk in build.load()'s digest-keyed
-    directory, so a changed NAT is always recompiled."""
-    global nat_process_batch, _step
-    from vernat import build
-    if kernel is not build.load(jit=True):
-        raise ValueError("the live data plane runs the installed numba build only")
-    nat_process_batch = kernel.process_batch
-    if _step is None:
-        _step = numba.njit(cache=True, nogil=True)(step_source)
-    return _step
+    """The per-round function, bound to the verified entry point (vernat/io/jit_step.py)."""
+    return compile_step(sys.modules[__name__], kernel)
 
 
 @numba.njit(inline="always")

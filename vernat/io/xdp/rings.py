@@ -21,12 +21,15 @@ RING_SIZE frames and every ring holds RING_SIZE entries, so a fill ring never
 overflows.
 """
 
+import sys
+
 import numba
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
 from vernat.io.xdp.sockets import FILL, COMP, RX, TX, PRODUCER, CONSUMER, DESCS, MASK, FRAME_SIZE
+from vernat.io.jit_step import compile_step
 from vernat.nat import constants as C
 
 # counters[...] (int64), read by the live table
@@ -132,18 +135,8 @@ _step = None
 
 
 def make_step(kernel):
-    """The per-batch function.  It calls the verified entry point from inside numba,
-    once per batch; numba inlines the NAT into it, which takes ~40 s to compile, so it
-    is cached on disk.  The cache sits in the directory build.load() chose, keyed on a
-    digest of the verified source: a changed NAT can never run from a stale cache."""
-    global nat_process_batch, _step
-    from vernat import build
-    if kernel is not build.load(jit=True):
-        raise ValueError("the live data plane runs the installed numba build only")
-    nat_process_batch = kernel.process_batch
-    if _step is None:
-        _step = numba.njit(cache=True, nogil=True)(step_source)
-    return _step
+    """The per-round function, bound to the verified entry point (vernat/io/jit_step.py)."""
+    return compile_step(sys.modules[__name__], kernel)
 
 
 def step_source(rings, umem, cfg, clock, tcp, udp, now, budget,

@@ -1,9 +1,10 @@
 """The NAT's rules on live traffic: a full table, expiry, malformed and spoofed frames."""
 
+import pytest
 from scapy.layers.inet import ICMP, IP, UDP
 from scapy.layers.l2 import Ether
 
-from tests.live.conftest import LiveNat, agent, result
+from tests.live.conftest import IO_PATHS, LiveNat, agent, result
 from vernat.io.xdp import rings as R
 from vernat.live import stats as S
 from vernat.nat import constants as C
@@ -13,9 +14,10 @@ def drops(nat, reason):
     return int(S.counters(nat.stats)[R.REASONS + reason])
 
 
-def test_a_full_table_refuses_new_flows_while_old_ones_work(fresh_testbed):
+@pytest.mark.parametrize("io", IO_PATHS)
+def test_a_full_table_refuses_new_flows_while_old_ones_work(fresh_testbed, io):
     tb, workdir = fresh_testbed
-    nat = LiveNat(tb, workdir, ["--port-range", "2000-2001"])      # two flows per table
+    nat = LiveNat(tb, workdir, ["--io", io, "--port-range", "2000-2001"])   # 2 flows per table
     # the echo server answers 4 datagrams: two new flows, then two of the first flow's
     echo = agent(tb, tb.ns_outside, "udp-echo", tb.server_ip, 9400, 4, wait_listening=True)
     for local_port in (41000, 41001):
@@ -32,9 +34,10 @@ def test_a_full_table_refuses_new_flows_while_old_ones_work(fresh_testbed):
     assert {port for _, port in peers} == {2000, 2001}
 
 
-def test_a_reply_after_the_udp_timeout_is_dropped(fresh_testbed):
+@pytest.mark.parametrize("io", IO_PATHS)
+def test_a_reply_after_the_udp_timeout_is_dropped(fresh_testbed, io):
     tb, workdir = fresh_testbed
-    nat = LiveNat(tb, workdir, ["--udp-timeout", "1"])
+    nat = LiveNat(tb, workdir, ["--io", io, "--udp-timeout", "1"])
     server = agent(tb, tb.ns_outside, "udp-reply-late", tb.server_ip, 9500, 2.5,
                    wait_listening=True)
     before = drops(nat, C.DROP_NO_FLOW)
@@ -45,9 +48,10 @@ def test_a_reply_after_the_udp_timeout_is_dropped(fresh_testbed):
     assert drops(nat, C.DROP_NO_FLOW) == before + 1        # the NAT dropped it: no flow
 
 
-def test_spoofed_replies_are_dropped(fresh_testbed):
+@pytest.mark.parametrize("io", IO_PATHS)
+def test_spoofed_replies_are_dropped(fresh_testbed, io):
     tb, workdir = fresh_testbed
-    nat = LiveNat(tb, workdir)
+    nat = LiveNat(tb, workdir, ["--io", io])
     server = agent(tb, tb.ns_outside, "udp-reply-late", tb.server_ip, 9600, 0.1,
                    wait_listening=True)
     client = agent(tb, tb.ns_inside, "udp-ask-listen", tb.server_ip, 9600, 3)
@@ -60,9 +64,10 @@ def test_spoofed_replies_are_dropped(fresh_testbed):
     assert drops(nat, C.DROP_SPOOFED) == 1
 
 
-def test_malformed_frames_are_dropped_and_the_nat_keeps_running(fresh_testbed):
+@pytest.mark.parametrize("io", IO_PATHS)
+def test_malformed_frames_are_dropped_and_the_nat_keeps_running(fresh_testbed, io):
     tb, workdir = fresh_testbed
-    nat = LiveNat(tb, workdir)
+    nat = LiveNat(tb, workdir, ["--io", io])
     nat_mac = tb.mac(tb.ns_nat, tb.if_nat_inside)
     client_mac = tb.mac(tb.ns_inside, tb.if_client)
     eth = Ether(src=client_mac, dst=nat_mac)

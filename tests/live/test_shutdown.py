@@ -63,6 +63,20 @@ def test_sigterm_mid_traffic_detaches_everything(fresh_testbed):
     sink.kill()
 
 
+def test_sigkill_leaves_no_xdp_program(fresh_testbed):
+    """The programs hang on BPF links owned by the NAT process: they go with it."""
+    tb, workdir = fresh_testbed
+    nat = LiveNat(tb, workdir, ["--io", "xdp"])
+    assert xdp_attached(tb)
+    nat.proc.kill()
+    nat.proc.wait(timeout=30)
+    import time
+    deadline = time.monotonic() + 5      # a link may be released just after the exit
+    while xdp_attached(tb) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not xdp_attached(tb)
+
+
 def test_sigterm_stops_the_embedded_demo_and_removes_its_testbed():
     proc = subprocess.Popen([sys.executable, "-m", "vernat.cli", "run"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -9,7 +9,7 @@ Why each setting:
 - PACKET_QDISC_BYPASS: transmit straight to the driver, as AF_XDP does;
 - `table netdev vernat_PID`: drops IPv4 at ingress, so that the NAT namespace's kernel
   neither answers nor forwards the translated traffic (packet sockets see frames before
-  that hook); removed on exit;
+  that hook); removed on exit, or by the next start after a kill -9;
 - GRO off on the NAT's interfaces (put back on exit): a packet socket would otherwise
   receive merged super-frames it could not send on.
 """
@@ -130,8 +130,19 @@ class PacketDataPlane:
         self.sides, self.verdicts, self.reasons = (np.zeros(n, np.uint8) for _ in range(3))
         self.sent = np.zeros(2, np.int64)
 
+    def remove_stale_rules(self):
+        """Tables of NATs killed before they could remove them (kill -9)."""
+        listing = subprocess.run(("nft", "list", "tables", "netdev"), capture_output=True,
+                                 text=True).stdout
+        for line in listing.splitlines():
+            name = line.split()[-1] if line.startswith("table netdev vernat_") else ""
+            pid = name.removeprefix("vernat_")
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                subprocess.run(("nft", "delete", "table", "netdev", name), capture_output=True)
+
     def open(self):
         try:
+            self.remove_stale_rules()
             chains = "".join(
                 f'  chain in{k} {{ type filter hook ingress device "{name}" priority -500; '
                 f"policy accept; meta protocol ip drop; }}\n"

@@ -10,7 +10,6 @@ import ctypes
 import ctypes.util
 import os
 
-XDP_FLAGS_UPDATE_IF_NOEXIST = 1 << 0
 XDP_FLAGS_SKB_MODE = 1 << 1
 XDP_FLAGS_DRV_MODE = 1 << 2
 
@@ -26,6 +25,15 @@ XDP_MAX_TX_SKB_BUDGET = 9          # Linux >= 6.17; older kernels refuse it (har
 
 class XdpLibraryError(RuntimeError):
     """libbpf or libxdp is missing; the message is one line."""
+
+
+BPF_XDP = 37                        # enum bpf_attach_type
+
+
+class BpfLinkCreateOpts(ctypes.Structure):
+    """struct bpf_link_create_opts of <bpf/bpf.h> (libbpf 1.1: 64 bytes, flags at 8)."""
+    _fields_ = [("sz", ctypes.c_size_t), ("flags", ctypes.c_uint32),
+                ("_rest", ctypes.c_char * 52)]
 
 
 class XskRing(ctypes.Structure):
@@ -81,9 +89,7 @@ def libbpf():
                 ("bpf_object__find_program_by_name", vp, (vp, ctypes.c_char_p)),
                 ("bpf_object__find_map_fd_by_name", i, (vp, ctypes.c_char_p)),
                 ("bpf_program__fd", i, (vp,)),
-                ("bpf_xdp_attach", i, (i, i, u32, vp)),
-                ("bpf_xdp_detach", i, (i, u32, vp)),
-                ("bpf_xdp_query_id", i, (i, i, ctypes.POINTER(u32))),
+                ("bpf_link_create", i, (i, i, i, ctypes.POINTER(BpfLinkCreateOpts))),
                 ("bpf_map_update_elem", i, (i, vp, vp, ctypes.c_uint64)),
                 ("libbpf_set_print", vp, (vp,))):
             fn = getattr(lib, name)

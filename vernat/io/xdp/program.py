@@ -1,4 +1,5 @@
-"""The XDP program (redirect_ipv4.c): built with clang on first use, attached with libbpf.
+"""The XDP program (redirect_ipv4.c): built with clang on first use, attached with libbpf
+through a BPF link.
 
 The object file is cached under ~/.cache/vernat/xdp/, keyed on a digest of the C
 source and the clang version, so that an edited program is always rebuilt.
@@ -56,7 +57,7 @@ class AttachedProgram:
         self.obj = bpf.bpf_object__open_file(build_object().encode(), None)
         if not self.obj:
             raise XdpError(f"libbpf cannot open the XDP program: {libs.strerror(0)}")
-        self.attached_flags = None
+        self.link_fd = None
         try:
             rc = bpf.bpf_object__load(self.obj)
             if rc:
@@ -69,10 +70,14 @@ class AttachedProgram:
                 mode, [("native", libs.XDP_FLAGS_DRV_MODE), ("generic", libs.XDP_FLAGS_SKB_MODE)])
             errors = []
             for name, flag in modes:
-                flags = flag | libs.XDP_FLAGS_UPDATE_IF_NOEXIST
-                rc = bpf.bpf_xdp_attach(ifindex, self.prog_fd, flags, None)
-                if rc == 0:
-                    self.mode, self.attached_flags = name, flags
+                # A BPF link, not a netlink attach: the program is detached when the link's
+                # descriptor closes, so even a NAT killed with SIGKILL leaves none behind;
+                # and a link never replaces a program someone else attached (EBUSY).
+                opts = libs.BpfLinkCreateOpts(sz=ctypes.sizeof(libs.BpfLinkCreateOpts),
+                                              flags=flag)
+                rc = bpf.bpf_link_create(self.prog_fd, ifindex, libs.BPF_XDP, ctypes.byref(opts))
+                if rc >= 0:
+                    self.mode, self.link_fd = name, rc
                     break
                 if rc == -16:      # EBUSY: someone else's program is there; never replace it
                     raise XdpError(f"{ifname} already has an XDP program (xdp-loader status "
@@ -93,12 +98,10 @@ class AttachedProgram:
                            f"{libs.strerror(rc)}")
 
     def close(self):
-        """Detach (only our own program: the attach flags say which mode) and free."""
-        bpf = libs.libbpf()
-        if self.attached_flags is not None:
-            mode_flag = self.attached_flags & ~libs.XDP_FLAGS_UPDATE_IF_NOEXIST
-            bpf.bpf_xdp_detach(self.ifindex, mode_flag, None)
-            self.attached_flags = None
+        """Detach (closing our link detaches our program, and only ours) and free."""
+        if self.link_fd is not None:
+            os.close(self.link_fd)
+            self.link_fd = None
         if self.obj:
-            bpf.bpf_object__close(self.obj)
+            libs.libbpf().bpf_object__close(self.obj)
             self.obj = None

@@ -150,6 +150,13 @@ def run(args):
         for s, handler in old.items():
             signal.signal(s, handler)
     elapsed = time.monotonic() - started
+    try:
+        with open(os.path.join(workdir, "nat.log")) as f:
+            for line in f.read().splitlines():
+                if line.startswith("vernat: sockets"):      # where frames were lost, if any
+                    console.print(f"  NAT: {line}", highlight=False, soft_wrap=True)
+    except OSError:
+        pass
     if stats is not None:
         console.print(display.nat_table(stats, title="NAT at the end", elapsed=elapsed))
         console.print(results_table(results, elapsed))

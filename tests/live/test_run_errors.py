@@ -91,3 +91,13 @@ def test_xdp_unavailable_when_another_program_is_attached(live_xdp):
                            tb.if_nat_outside, "--gateway", tb.server_ip, "--io", "xdp"),
                    "XDP unavailable")
     assert nat.proc.poll() is None        # and the running NAT is untouched
+
+
+def test_xdp_refuses_an_interface_with_several_receive_queues(nat_ns):
+    tb = nat_ns
+    sh("ip", "link", "add", "vn-mq0", "numrxqueues", "2", "type", "veth", "peer", "name",
+       "vn-mq1", netns=tb.ns_nat)
+    sh("ip", "link", "set", "vn-mq0", "up", netns=tb.ns_nat)
+    sh("ip", "link", "set", "vn-mq1", "up", netns=tb.ns_nat)
+    one_line_error(*run_in(tb.ns_nat, "--inside", "vn-mq0", "--outside", tb.if_nat_outside,
+                           "--gateway", tb.server_ip, "--io", "xdp"), "2 receive queues")

@@ -6,6 +6,7 @@ on a socket whose TX ring got frames (copy-mode TX happens only there) and, when
 round found nothing, poll() on both sockets, so an idle NAT sleeps in the kernel.
 """
 
+import os
 import select
 import socket
 import time
@@ -18,6 +19,13 @@ from vernat.io.xdp.sockets import RING_SIZE, Umem
 
 BUDGET = 256                 # frames taken from each RX ring per round
 IDLE_POLL_MS = 200           # how often an idle loop looks at its stop flag
+
+
+def receive_queues(ifname):
+    try:
+        return sum(q.startswith("rx-") for q in os.listdir(f"/sys/class/net/{ifname}/queues"))
+    except OSError:
+        return 1
 
 
 class XdpDataPlane:
@@ -45,6 +53,12 @@ class XdpDataPlane:
         return tuple(p.mode for p in self.programs)
 
     def open(self):
+        for name in self.ifnames:
+            queues = receive_queues(name)
+            if queues > 1:
+                # one socket, bound to queue 0: frames of other queues would reach the kernel
+                raise XdpError(f"{name} has {queues} receive queues and vernat binds one "
+                               f"AF_XDP socket to queue 0 (ethtool -L {name} combined 1)")
         try:
             for name in self.ifnames:
                 self.programs.append(AttachedProgram(name, socket.if_nametoindex(name),

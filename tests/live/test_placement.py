@@ -28,6 +28,7 @@ def test_cpu_pins_the_data_plane_and_napi_threads_and_restores_on_exit(fresh_tes
         threads = napi_threads(ifname)
         assert threads
         assert all(os.sched_getaffinity(pid) == {cpu} for pid in threads)
+        assert all(os.sched_getscheduler(pid) == os.SCHED_FIFO for pid in threads)
     assert nat.stop() == 0
     assert {i: (sysfs(tb, i, "threaded"), sysfs(tb, i, "queues/rx-0/rps_cpus"))
             for i in ifaces} == before

@@ -46,12 +46,12 @@ def measure(tb, seconds, repeat):
     return out
 
 
-def start_vernat(tb, workdir, cpu):
+def start_vernat(tb, workdir, cpu, io="xdp"):
     from vernat.live import stats as S
     stats_path = os.path.join(workdir, "stats")
     argv = [sys.executable, "-m", "vernat.cli", "run", "--inside", tb.if_nat_inside,
             "--outside", tb.if_nat_outside, "--gateway", tb.server_ip,
-            "--stats-file", stats_path]
+            "--stats-file", stats_path, "--io", io]
     if cpu is not None:
         argv += ["--cpu", str(cpu)]
     proc = tb.spawn(tb.ns_nat, argv, stdout=open(os.path.join(workdir, "nat.log"), "w"),

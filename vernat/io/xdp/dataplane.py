@@ -98,7 +98,10 @@ class XdpDataPlane:
         while not should_stop():
             n = self.round(time.monotonic_ns())
             pending = R.tx_pending(self.rings, 0) or R.tx_pending(self.rings, 1)
-            if n == 0 and not pending:
+            if n < BUDGET and not pending:
+                # Caught up: wait in poll() (at once if frames came meanwhile).  Going
+                # straight to the next round instead would keep the CPU from the kernel's
+                # receive work, which --cpu puts on this same core (threaded NAPI).
                 poller.poll(IDLE_POLL_MS)
             if on_tick is not None and time.monotonic() >= next_tick:
                 on_tick()

@@ -3,7 +3,7 @@
 The loop makes one numba call per round (rings.make_step: every ring of both sockets
 and the NAT on the whole batch), then the system calls numba cannot make: sendto()
 on a socket whose TX ring got frames (copy-mode TX happens only there) and, when a
-round found nothing, poll() on both sockets, so an idle NAT sleeps in the kernel.
+round was not full, poll() on both sockets, so an idle NAT sleeps in the kernel.
 """
 
 import os

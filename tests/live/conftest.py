@@ -16,7 +16,14 @@ from vernat.testbed.topology import stop_process
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="live tests need root")
+def pytest_collection_modifyitems(config, items):
+    """Live tests need root (namespaces, XDP); elsewhere they are skipped, not failed."""
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason="live tests need root")
+    for item in items:
+        if "tests/live/" in str(item.fspath):
+            item.add_marker(skip)
 
 
 class LiveNat:

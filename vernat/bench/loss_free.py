@@ -79,6 +79,14 @@ def main(argv=None):
     args = p.parse_args(argv)
     flows = [int(f) for f in args.flows.split(",")]
     workdir = tempfile.mkdtemp(prefix="vernat-bench-")
+    try:
+        results = measure_all(args, flows, workdir)
+    finally:
+        subprocess.run(("rm", "-rf", workdir))
+    print(json.dumps(results))
+
+
+def measure_all(args, flows, workdir):
     gen = build_generator(workdir)
     results = {}
     for nat in args.nat.split(","):
@@ -105,8 +113,7 @@ def main(argv=None):
                 stop_process(proc, grace=10)
         print(f"{nat:10s} " + "  ".join(f"{f:>6,} flows: {r / 1e3:6,.0f} kpps"
                                         for f, r in results[nat].items()), flush=True)
-    subprocess.run(("rm", "-rf", workdir))
-    print(json.dumps(results))
+    return results
 
 
 if __name__ == "__main__":

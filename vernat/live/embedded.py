@@ -49,6 +49,14 @@ def nat_argv(tb, workdir, args):
     return argv
 
 
+def check_nat_options(args):
+    """Bad NAT options fail now (ConfigError: one line, exit 2), not after the testbed."""
+    from vernat.nat.config import resolve
+    from vernat.testbed.topology import EXTERNAL_IP
+    resolve({"external-ip": EXTERNAL_IP, "port-range": args.port_range,
+             "udp-timeout": args.udp_timeout, "tcp-timeout": args.tcp_timeout}, args.config)
+
+
 def start_nat(tb, workdir, args, timeout=180.0):
     """Start the NAT and wait until it forwards (its stats say RUNNING)."""
     log = open(os.path.join(workdir, "nat.log"), "w")
@@ -81,6 +89,7 @@ def results_table(results, elapsed):
 
 def run(args):
     require_root()
+    check_nat_options(args)
     console = Console()
     tb = new_testbed()
     workdir = tempfile.mkdtemp(prefix=f"vernat-{tb.id}-")
@@ -140,6 +149,10 @@ def run(args):
                 pass
     except Stopped as e:
         stopped_by = str(e)
+    except BaseException:
+        # the error's message says what went wrong; nothing of this run is kept
+        stopped_by = "error"
+        raise
     finally:
         if nat is not None:
             from vernat.testbed.topology import stop_process
@@ -149,6 +162,8 @@ def run(args):
         tb.destroy()
         for s, handler in old.items():
             signal.signal(s, handler)
+        if stopped_by == "error":
+            shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.monotonic() - started
     try:
         with open(os.path.join(workdir, "nat.log")) as f:

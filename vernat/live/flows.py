@@ -28,6 +28,7 @@ class Publisher:
         self.dir = os.path.join(RUN_DIR, str(os.getpid()))
         self.requested = False
         self.generation = 0
+        running()                   # removes what NATs killed with SIGKILL left here
         os.makedirs(self.dir, exist_ok=True)
         info = {"pid": os.getpid(), "inside": inside, "outside": outside,
                 "config": nat.config.describe(), "capacity": nat.config.capacity}

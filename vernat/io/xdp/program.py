@@ -34,7 +34,8 @@ def build_object():
     if os.path.exists(target):
         return target
     os.makedirs(CACHE_DIR, exist_ok=True)
-    multiarch = subprocess.run(("gcc", "-print-multiarch"), capture_output=True,
+    # <asm/types.h> lives under the multiarch directory on Debian
+    multiarch = subprocess.run(("clang", "-print-multiarch"), capture_output=True,
                                text=True).stdout.strip() or "x86_64-linux-gnu"
     tmp = f"{target}.{os.getpid()}.tmp"
     proc = subprocess.run(("clang", "-O2", "-g", "-target", "bpf", "-Wall",

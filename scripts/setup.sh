@@ -13,6 +13,22 @@ fi
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     apt_packages+=(python3-venv)
 fi
+# What `vernat run` needs (README, "Dependencies"): each command or file is
+# checked, and its Debian package installed only when it is missing.
+live_needs=(
+    "ip:iproute2" "nft:nftables" "clang:clang" "llc:llvm" "ethtool:ethtool"
+    "/usr/include/bpf/libbpf.h:libbpf-dev" "/usr/include/xdp/xsk.h:libxdp-dev"
+    "xdp-loader:xdp-tools" "iperf3:iperf3" "dnsmasq:dnsmasq-base"
+    "turnserver:coturn" "curl:curl"
+)
+for need in "${live_needs[@]}"; do
+    what=${need%%:*} package=${need#*:}
+    if [[ $what == /* ]]; then
+        [ -e "$what" ] || apt_packages+=("$package")
+    elif ! command -v "$what" >/dev/null && ! [ -x "/usr/sbin/$what" ]; then
+        apt_packages+=("$package")
+    fi
+done
 if ((${#apt_packages[@]})); then
     echo "setup: installing Debian packages: ${apt_packages[*]}"
     export DEBIAN_FRONTEND=noninteractive

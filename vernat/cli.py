@@ -68,7 +68,93 @@ def make_parser():
     vp.add_argument("--nat-source", metavar="DIR",
                     help="(developers) verify a modified copy of the verified source found in "
                          "DIR (laid out like the package) instead of the installed one")
+    add_run_parser(sub)
+    fp = sub.add_parser("flows", help="the running NAT's translations (like conntrack -L)")
+    fp.add_argument("--pid", type=int, help="which NAT, when several run")
+    fp.add_argument("--json", metavar="FILE", nargs="?", const="-",
+                    help="write the flows as JSON (to FILE, or stdout)")
+    tp = sub.add_parser("testbed", help="the built-in testbed's namespaces")
+    tp.add_argument("action", choices=["down"],
+                    help="down: remove testbeds left by a killed `vernat run`")
+    tp.add_argument("--all", action="store_true",
+                    help="also remove testbeds whose vernat is still running")
     return parser
+
+
+def add_run_parser(sub):
+    rp = sub.add_parser("run", help="run the NAT on live interfaces (AF_XDP); with no "
+                                    "interfaces, on a built-in testbed with real clients")
+    rp.add_argument("--inside", metavar="IF", help="interface towards the private network")
+    rp.add_argument("--outside", metavar="IF", help="interface towards the outside")
+    rp.add_argument("--io", choices=["xdp", "packet"],
+                    help="packet I/O: xdp (AF_XDP, the default) or packet (AF_PACKET)")
+    rp.add_argument("--xdp-mode", choices=["auto", "native", "generic"], default="auto",
+                    help="XDP attach mode (default: native where the driver has it)")
+    rp.add_argument("--gateway", metavar="A.B.C.D",
+                    help="next hop on the outside (default: the default route's); its MAC "
+                         "comes from the neighbour table or an ARP request")
+    rp.add_argument("--duration", metavar="SEC", type=float,
+                    help="stop after SEC seconds (default: run until Ctrl-C)")
+    rp.add_argument("--cpu", metavar="N", type=int,
+                    help="pin the data plane and the interfaces' receive work to CPU N")
+    rp.add_argument("--summary-json", metavar="FILE", help="write the final summary as JSON")
+    rp.add_argument("--stats-file", help=argparse.SUPPRESS)   # the embedded demo's live table
+    add_nat_options(rp)
+
+
+def cmd_run(args):
+    from vernat.live.system import RunError
+    from vernat.testbed import TestbedError
+
+    if args.duration is not None and not 0 < args.duration <= 10 ** 7:
+        raise UsageError("--duration must be > 0 seconds")
+    try:
+        if args.inside is None and args.outside is None:
+            from vernat.live import embedded
+            summary = embedded.run(args)
+        else:
+            from vernat.live import operator, session
+            config, inside, outside = operator.settings(args)
+            summary = session.serve(config, inside, outside, io=args.io or "xdp",
+                                    xdp_mode=args.xdp_mode, duration=args.duration,
+                                    stats_path=args.stats_file,
+                                    explicit_io=args.io is not None, cpu=args.cpu)
+    except (RunError, TestbedError) as e:
+        print(f"vernat: error: {e}", file=sys.stderr)
+        return 1
+    if args.summary_json:
+        write_json(args.summary_json, summary)
+    return 0 if summary.get("ok", True) else 1
+
+
+def cmd_flows(args):
+    from vernat.live import flows
+    from vernat.live.system import RunError, require_root
+    from vernat import report
+    try:
+        require_root()
+        info, found = flows.snapshot(args.pid)
+    except RunError as e:
+        print(f"vernat: error: {e}", file=sys.stderr)
+        return 1
+    emit({"nat": info, "flows": found}, args.json, report.print_flows)
+    return 0
+
+
+def cmd_testbed(args):
+    from vernat.live.system import RunError, require_root
+    from vernat.testbed import down
+    try:
+        require_root()
+    except RunError as e:
+        print(f"vernat: error: {e}", file=sys.stderr)
+        return 1
+    removed, skipped = down(include_live=args.all)
+    print(f"removed {len(removed)} testbed(s){': ' + ', '.join(removed) if removed else ''}")
+    if skipped:
+        print(f"left {len(skipped)} whose vernat is still running ({', '.join(skipped)}); "
+              f"--all removes them too")
+    return 0
 
 
 def nat_sources(args):
@@ -151,7 +237,8 @@ def write_json(path, data):
         raise UsageError(f"{path}: {e.strerror or e}") from None
 
 
-COMMANDS = {"replay": cmd_replay, "bench": cmd_bench, "verify": cmd_verify}
+COMMANDS = {"replay": cmd_replay, "bench": cmd_bench, "verify": cmd_verify,
+            "run": cmd_run, "testbed": cmd_testbed, "flows": cmd_flows}
 
 
 def main(argv=None):

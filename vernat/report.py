@@ -96,3 +96,17 @@ def print_verify(result):
     if result["reproduce"]:
         console.print(f"counterexample written; reproduce with:\n  {result['reproduce']}")
     console.print("[green]proven[/]" if result["proven"] else "[red]not everything is proven[/]")
+
+
+def print_flows(result):
+    """`vernat flows`: one row per translation."""
+    nat = result["nat"]
+    flows = result["flows"]
+    table = Table(caption=f"NAT pid {nat['pid']} ({nat['inside']} -> {nat['outside']}): "
+                          f"{len(flows)} flow(s)", caption_justify="left")
+    for col in ("proto", "inside", "remote", "external", "idle s", ""):
+        table.add_column(col, justify="right" if col == "idle s" else "left")
+    for f in sorted(flows, key=lambda f: (f["proto"], f["external"])):
+        table.add_row(f["proto"], f["inside"], f["remote"], f["external"],
+                      f"{f['idle_seconds']:.1f}", "expired" if f["expired"] else "")
+    Console().print(table)

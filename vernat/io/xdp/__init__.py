@@ -1,0 +1,1 @@
+"""AF_XDP packet I/O for `vernat run` (see dataplane.py)."""

@@ -111,6 +111,10 @@ def check_ip_checksum(ex, impl_path):
     n = bv(n)
     pv.require(z3.And(h_in == 0xFFFF, ip == c["off"] + 14, n >= 10, n <= 30, z3.URem(n, 2) == 0),
                "the header check did not cover this header")
+    # every update's result is a 16-bit word (lemma LR says so of the
+    # verified csum_replace16; a broken one shows here, with a frame)
+    pv.require(z3.And(*[z3.ULE(result, 0xFFFF) for _, _, result, _ in steps]),
+               "an RFC 1624 update of a checksum returned more than 16 bits")
     # 2.
     chain, cur = [], w_in[5]
     for name, args, result, merged in steps:

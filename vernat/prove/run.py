@@ -21,6 +21,7 @@ from vernat import build
 # earlier ones.
 MODULES = (
     "vernat.state.layout",
+    "vernat.state.ghost",
     "vernat.state.allocator",
     "vernat.state.flowmap",
     "vernat.state.flowtable",
@@ -70,7 +71,13 @@ def parse_output(text, modules=MODULES):
 
 def prove_module(nagini, name, timeout):
     path = build.module_path(name)
-    functions = module_functions(name)
+    try:
+        functions = module_functions(name)
+    except SyntaxError as e:
+        return {"module": name, "path": os.path.relpath(path), "proven": False,
+                "functions": [], "seconds": 0.0, "nagini_seconds": None,
+                "errors": [{"where": f"{os.path.relpath(path)}:{e.lineno}:{e.offset}",
+                            "message": f"syntax error: {e.msg}"}]}
     root = os.path.dirname(os.path.dirname(os.path.dirname(path)))
     command = nagini + ["--ide-mode", "--mypy-path", root,
                         "--select", ",".join(functions), path]

@@ -44,7 +44,8 @@ def ensure(log=print):
     stamp = os.path.join(venv, _stamp_name())
     if os.path.exists(stamp):
         return nagini_command(venv)
-    log(f"prove: creating Nagini's environment in {venv} (first use only, ~30 s)")
+    if log:
+        log(f"prove: creating Nagini's environment in {venv} (first use only, ~30 s)")
     shutil.rmtree(venv, ignore_errors=True)
     python = os.environ.get("VERNAT_NAGINI_PYTHON") or sys.executable
     steps = ([python, "-m", "venv", venv],

@@ -32,7 +32,7 @@ from vernat.state.model import (
 from vernat.state.layout import (
     H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT,
     HEADER_WORDS, SLOT_FLOW, SLOT_CHAIN, SLOT_KEY1, SLOT_KEY2, F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE,
-    L_PREV, L_NEXT, L_POS, L_RING, slot_at, flow_at, link_at, cache_hint,
+    L_PREV, L_NEXT, R_RING, R_POS, slot_at, flow_at, link_at, ring_at, cache_hint,
 )
 from vernat.state.flowmap import key_hash, map_find, map_insert, map_erase
 from vernat.state.allocator import (
@@ -67,8 +67,9 @@ def table_init(t, capacity, nslots, salt):
         r = link_at(t, i)
         t[r + L_PREV] = -1
         t[r + L_NEXT] = -1
-        t[r + L_POS] = i
-        t[r + L_RING] = i
+        r = ring_at(t, i)
+        t[r + R_RING] = i
+        t[r + R_POS] = i
     t[H_RING_HEAD] = 0
 
 

@@ -12,7 +12,8 @@ from typing import List
 from nagini_contracts.contracts import Requires, Implies, Forall, Pure, Acc, list_pred
 from vernat.state.layout import (
     HEADER_WORDS, H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD,
-    SLOT_WORDS, FLOW_WORDS, LINK_WORDS, F_LAST_SEEN, FREE, L_PREV, L_NEXT, L_POS, L_RING,
+    SLOT_WORDS, FLOW_WORDS, LINK_WORDS, RING_WORDS, F_LAST_SEEN, FREE, L_PREV, L_NEXT,
+    R_RING, R_POS,
     MAX_CAPACITY, MAX_TIME,
 )
 
@@ -25,7 +26,7 @@ def geometry(t: List[int]) -> bool:
     return (HEADER_WORDS <= len(t) and 1 <= t[H_CAPACITY] and t[H_CAPACITY] <= MAX_CAPACITY and
             2 * t[H_CAPACITY] <= t[H_MASK] + 1 and t[H_MASK] + 1 <= 4 * MAX_CAPACITY and
             len(t) == HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
-            (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY])
+            (FLOW_WORDS + LINK_WORDS + RING_WORDS) * t[H_CAPACITY])
 
 
 @Pure
@@ -62,12 +63,21 @@ def flow_word(t: List[int], i: int, f: int) -> int:
 
 @Pure
 def link_word(t: List[int], i: int, f: int) -> int:
-    """Word f (L_PREV .. L_RING) of index i's links."""
+    """Word f (L_PREV or L_NEXT) of index i's links."""
     Requires(Acc(list_pred(t), 1/2) and geometry(t))
     Requires(0 <= i and i < t[H_CAPACITY] and 0 <= f and f < LINK_WORDS)
     return t[HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * t[H_CAPACITY] +
              LINK_WORDS * i + f]
 
+
+
+@Pure
+def ring_word(t: List[int], i: int, f: int) -> int:
+    """Word f (R_RING or R_POS) of ring position / index i."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Requires(0 <= i and i < t[H_CAPACITY] and 0 <= f and f < RING_WORDS)
+    return t[HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
+             (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY] + RING_WORDS * i + f]
 
 
 @Pure
@@ -80,7 +90,7 @@ def ring_offset(t: List[int], p: int) -> int:
 @Pure
 def allocator_ok(t: List[int]) -> bool:
     """The allocator's invariant: the ring is a permutation of the indices
-    (L_RING and L_POS inverse to each other) whose window of
+    (R_RING and R_POS inverse to each other) whose window of
     capacity - count positions from the head holds exactly the free indices
     (last_seen == FREE); every link and time in range."""
     Requires(Acc(list_pred(t), 1/2))
@@ -89,13 +99,13 @@ def allocator_ok(t: List[int]) -> bool:
             -1 <= t[H_OLDEST] and t[H_OLDEST] < t[H_CAPACITY] and
             -1 <= t[H_NEWEST] and t[H_NEWEST] < t[H_CAPACITY] and
             Forall(int, lambda k: (Implies(0 <= k and k < t[H_CAPACITY],
-                   0 <= link_word(t, k, L_RING) and link_word(t, k, L_RING) < t[H_CAPACITY] and
-                   link_word(t, link_word(t, k, L_RING), L_POS) == k),
-                   [[link_word(t, k, L_RING)]])) and
+                   0 <= ring_word(t, k, R_RING) and ring_word(t, k, R_RING) < t[H_CAPACITY] and
+                   ring_word(t, ring_word(t, k, R_RING), R_POS) == k),
+                   [[ring_word(t, k, R_RING)]])) and
             Forall(int, lambda i: (Implies(0 <= i and i < t[H_CAPACITY],
-                   0 <= link_word(t, i, L_POS) and link_word(t, i, L_POS) < t[H_CAPACITY] and
-                   link_word(t, link_word(t, i, L_POS), L_RING) == i),
-                   [[link_word(t, i, L_POS)]])) and
+                   0 <= ring_word(t, i, R_POS) and ring_word(t, i, R_POS) < t[H_CAPACITY] and
+                   ring_word(t, ring_word(t, i, R_POS), R_RING) == i),
+                   [[ring_word(t, i, R_POS)]])) and
             Forall(int, lambda i: (Implies(0 <= i and i < t[H_CAPACITY],
                    -1 <= link_word(t, i, L_PREV) and link_word(t, i, L_PREV) < t[H_CAPACITY]),
                    [[link_word(t, i, L_PREV)]])) and
@@ -105,7 +115,7 @@ def allocator_ok(t: List[int]) -> bool:
             Forall(int, lambda i: (Implies(0 <= i and i < t[H_CAPACITY],
                    FREE <= flow_word(t, i, F_LAST_SEEN) and
                    flow_word(t, i, F_LAST_SEEN) <= MAX_TIME and
-                   0 <= link_word(t, i, L_POS) and link_word(t, i, L_POS) < t[H_CAPACITY] and
+                   0 <= ring_word(t, i, R_POS) and ring_word(t, i, R_POS) < t[H_CAPACITY] and
                    (flow_word(t, i, F_LAST_SEEN) == FREE) ==
-                   (ring_offset(t, link_word(t, i, L_POS)) < t[H_CAPACITY] - t[H_COUNT])),
-                   [[flow_word(t, i, F_LAST_SEEN)], [link_word(t, i, L_POS)]])))
+                   (ring_offset(t, ring_word(t, i, R_POS)) < t[H_CAPACITY] - t[H_COUNT])),
+                   [[flow_word(t, i, F_LAST_SEEN)], [ring_word(t, i, R_POS)]])))

@@ -6,7 +6,7 @@ one opaque handle, Nagini sees one array with one permission, and a running
 NAT can expose it read-only for `vernat flows`.
 
     [ header | slots: 4 words x nslots | flows: 4 words x capacity
-             | links: 2 words x capacity ]
+             | links: 2 words x capacity | ring: 2 words x capacity ]
 
 Slots (open addressing, nslots a power of two >= 2 x capacity):
     SLOT_FLOW   index of the flow stored in this slot, or -1
@@ -22,17 +22,19 @@ Flow records (one per index; index i owns external port S + i), 32 bytes:
     F_MAC       inside host's MAC (48 bits)
     F_LAST_SEEN last time the flow was used (ns, >= 0); -1 while the index is free
 Links (kept apart from the records: a refresh relinks two neighbours, and a
-compact region keeps those accesses in cache), 4 words per index:
+compact region keeps those accesses in cache):
     L_PREV/L_NEXT  allocated indices form a list from the oldest (least
                 recently used) to the newest
-    L_POS       where index i sits in the ring
-    L_RING      word k of the ring (stored in record k): a permutation of all
-                indices. The free indices are the window of capacity - count
-                positions starting at H_RING_HEAD (wrapping), in the order
-                they were freed; allocating takes the window's first index,
-                freeing swaps the index to the position just past its end.
-                A FIFO queue whose "exactly the free indices" is a pairwise
-                fact (a permutation and its inverse), which Nagini proves.
+Ring (touched only when a flow is allocated or freed, so kept out of the
+per-packet regions), 2 words per position/index:
+    R_RING      word k of the ring: a permutation of all indices. The free
+                indices are the window of capacity - count positions
+                starting at H_RING_HEAD (wrapping), in the order they were
+                freed; allocating takes the window's first index, freeing
+                swaps the index into the position just past its end.
+    R_POS       where index i sits in the ring (the inverse permutation)
+    A FIFO queue whose "exactly the free indices, in order" is a pairwise
+    fact (a permutation and its inverse), which Nagini can prove.
 """
 
 from typing import List
@@ -63,11 +65,13 @@ F_MAC = 2
 F_LAST_SEEN = 3
 FREE = -1           # F_LAST_SEEN of a free index
 
-LINK_WORDS = 4
+LINK_WORDS = 2
 L_PREV = 0
 L_NEXT = 1
-L_POS = 2
-L_RING = 3
+
+RING_WORDS = 2
+R_RING = 0
+R_POS = 1
 
 MAX_CAPACITY = 65536
 NO_INDEX = -1
@@ -92,11 +96,11 @@ def slots_for(capacity: int) -> int:
 
 def table_words(capacity: int) -> int:
     Requires(1 <= capacity and capacity <= MAX_CAPACITY)
-    Ensures(HEADER_WORDS + SLOT_WORDS * 2 * capacity + (FLOW_WORDS + LINK_WORDS) * capacity
+    Ensures(HEADER_WORDS + SLOT_WORDS * 2 * capacity + (FLOW_WORDS + LINK_WORDS + RING_WORDS) * capacity
             <= Result())
     Ensures(Result() < HEADER_WORDS + SLOT_WORDS * 4 * capacity +
-            (FLOW_WORDS + LINK_WORDS) * capacity)
-    return HEADER_WORDS + SLOT_WORDS * slots_for(capacity) + (FLOW_WORDS + LINK_WORDS) * capacity
+            (FLOW_WORDS + LINK_WORDS + RING_WORDS) * capacity)
+    return HEADER_WORDS + SLOT_WORDS * slots_for(capacity) + (FLOW_WORDS + LINK_WORDS + RING_WORDS) * capacity
 
 
 def slot_at(t: List[int], s: int) -> int:
@@ -107,20 +111,30 @@ def slot_at(t: List[int], s: int) -> int:
 
 def flow_at(t: List[int], i: int) -> int:
     """Word offset of flow record i."""
-    Requires(Acc(list_pred(t), 1/2) and H_MASK < len(t))
-    Ensures(Acc(list_pred(t), 1/2) and H_MASK < len(t))
+    Requires(Acc(list_pred(t), 1/4) and H_MASK < len(t))
+    Ensures(Acc(list_pred(t), 1/4) and H_MASK < len(t))
     Ensures(Result() == HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * i)
     return HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * i
 
 
 def link_at(t: List[int], i: int) -> int:
     """Word offset of index i's links."""
-    Requires(Acc(list_pred(t), 1/2) and H_MASK < len(t))
-    Ensures(Acc(list_pred(t), 1/2) and H_MASK < len(t))
+    Requires(Acc(list_pred(t), 1/4) and H_MASK < len(t))
+    Ensures(Acc(list_pred(t), 1/4) and H_MASK < len(t))
     Ensures(Result() == HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
             FLOW_WORDS * t[H_CAPACITY] + LINK_WORDS * i)
     return (HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * t[H_CAPACITY]
             + LINK_WORDS * i)
+
+
+def ring_at(t: List[int], i: int) -> int:
+    """Word offset of ring position / index i's ring words."""
+    Requires(Acc(list_pred(t), 1/4) and H_MASK < len(t))
+    Ensures(Acc(list_pred(t), 1/4) and H_MASK < len(t))
+    Ensures(Result() == HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
+            (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY] + RING_WORDS * i)
+    return (HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY]
+            + RING_WORDS * i)
 
 
 def cache_hint(t: List[int], at: int) -> None:

@@ -47,7 +47,7 @@ CONTRACT_STATEMENTS = frozenset((
     "Requires", "Ensures", "Exsures", "Invariant", "Decreases", "Assert", "Assume",
     "Refute", "Fold", "Unfold", "Reveal",
 ))
-GHOST_MODULES = ("nagini_contracts", "vernat.state.model")
+GHOST_MODULES = ("nagini_contracts", "vernat.state.model", "vernat.state.ghost", "typing")
 GHOST_DECORATORS = frozenset(("Pure", "Predicate", "Ghost", "ContractOnly", "Opaque", "Inline"))
 
 

@@ -78,6 +78,14 @@ def make_parser():
                     help="down: remove testbeds left by a killed `vernat run`")
     tp.add_argument("--all", action="store_true",
                     help="also remove testbeds whose vernat is still running")
+    pp = sub.add_parser("prove", help="prove the state library (Nagini, in its own environment)")
+    pp.add_argument("--module", action="append", metavar="NAME",
+                    help="prove only this state-library module (layout, allocator, flowmap, "
+                         "flowtable); repeatable")
+    pp.add_argument("--timeout", type=int, default=600, metavar="SEC",
+                    help="give up on a module after SEC seconds (default 600)")
+    pp.add_argument("--json", metavar="FILE", nargs="?", const="-",
+                    help="write the report as JSON (to FILE, or stdout)")
     return parser
 
 
@@ -178,6 +186,37 @@ def cmd_verify(args):
     return 0 if result["proven"] else 1
 
 
+def cmd_prove(args):
+    from vernat.prove import env, run
+    from vernat import report
+
+    modules = run.MODULES
+    if args.module:
+        short = {m.rsplit(".", 1)[1]: m for m in run.MODULES}
+        unknown = [m for m in args.module if m not in short and m not in run.MODULES]
+        if unknown:
+            raise UsageError(f"--module {unknown[0]}: not a state-library module "
+                             f"(one of {', '.join(short)})")
+        modules = tuple(m for m in run.MODULES if m in args.module or
+                        m.rsplit(".", 1)[1] in args.module)
+    if args.timeout < 1:
+        raise UsageError("--timeout must be at least 1 second")
+    quiet = args.json == "-"
+    log = (lambda line: print(line, file=sys.stderr)) if quiet else print
+    try:
+        result = run.prove(modules, args.timeout, log=log,
+                           on_module=None if quiet else report.print_prove_module)
+    except env.EnvError as e:
+        raise UsageError(str(e)) from None
+    if quiet:
+        print(json.dumps(result, indent=2))
+    else:
+        if args.json:
+            write_json(args.json, result)
+        report.print_prove(result)
+    return 0 if result["proven"] else 1
+
+
 def cmd_replay(args):
     from vernat.io.pcap import PcapError
     from vernat.replay import replay
@@ -238,7 +277,7 @@ def write_json(path, data):
 
 
 COMMANDS = {"replay": cmd_replay, "bench": cmd_bench, "verify": cmd_verify,
-            "run": cmd_run, "testbed": cmd_testbed, "flows": cmd_flows}
+            "run": cmd_run, "testbed": cmd_testbed, "flows": cmd_flows, "prove": cmd_prove}
 
 
 def main(argv=None):

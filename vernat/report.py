@@ -110,3 +110,19 @@ def print_flows(result):
         table.add_row(f["proto"], f["inside"], f["remote"], f["external"],
                       f"{f['idle_seconds']:.1f}", "expired" if f["expired"] else "")
     Console().print(table)
+
+
+def print_prove_module(r):
+    mark = "[green]✔[/]" if r["proven"] else "[red]✘[/]"
+    console.print(f"{mark} {r['module']:<24} {r['seconds']:7.1f} s  "
+                  f"({len(r['functions'])} functions)", highlight=False, soft_wrap=True)
+    for e in r["errors"]:
+        where = f"{e['where']}: " if e["where"] else ""
+        console.print(f"    {where}{e['message']}", highlight=False, markup=False, soft_wrap=True)
+
+
+def print_prove(result):
+    n = len(result["modules"])
+    good = sum(r["proven"] for r in result["modules"])
+    verdict = "[green]proven[/]" if result["proven"] else "[red]not everything is proven[/]"
+    console.print(f"vernat prove: {good}/{n} modules proven in {result['seconds']:.1f} s: {verdict}")

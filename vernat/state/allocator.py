@@ -1,22 +1,57 @@
 """Index allocator that keeps allocated indices in least-recently-used order.
 
 Allocated indices form a doubly linked list (L_PREV/L_NEXT) from the oldest
-(H_OLDEST) to the newest (H_NEWEST); free indices a FIFO queue through L_NEXT
-(H_FREE_HEAD .. H_FREE_TAIL), so a freed external port is the last to be
-reused. Every time stamp written is the current `now`, and `now` never goes
+(H_OLDEST) to the newest (H_NEWEST); free indices a FIFO queue, kept as a
+window of a ring that holds every index once (R_RING, with its inverse
+R_POS; layout.py), so a freed external port is the last to be reused.
+Every time stamp written is the current `now`, and `now` never goes
 backwards, so list order is also last-seen order: expiry only ever looks at
 the oldest entry. Allocate, refresh and free are O(1). An index is allocated
 exactly when its F_LAST_SEEN is >= 0 (FREE = -1 otherwise).
+
+Proven (vernat prove): memory safety, int64 ranges, and that the ring holds
+exactly the free indices in the order they were freed (allocate fails
+exactly when every index is allocated, takes the index freed longest ago,
+free puts the index at the back). Not yet proven: that the linked list
+holds exactly the allocated indices in last-seen order (its links are only
+proven to stay in range); see docs/trust.md.
 """
 
+from typing import List
+
+from nagini_contracts.contracts import (
+    Requires, Ensures, Result, Old, Implies, Forall, Assert, Acc, list_pred,
+)
+from vernat.state.ghost import (
+    geometry, cap, flows_base, word, flow_word, link_word, ring_word, ring_offset, allocator_ok,
+)
 from vernat.state.layout import (
-    H_CAPACITY, H_COUNT, H_OLDEST, H_NEWEST, H_FREE_HEAD, H_FREE_TAIL,
-    F_LAST_SEEN, FREE, L_PREV, L_NEXT, flow_at, link_at,
+    H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT, MAX_TIME,
+    F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE, L_PREV, L_NEXT, R_RING, R_POS,
+    flow_at, link_at, ring_at,
 )
 
 
-def lru_append(t, i):
+def lru_append(t: List[int], i: int) -> None:
     """Link index i (unlinked) as the newest."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_NEWEST] == i)
+    Ensures(Forall(int, lambda w: Implies(H_SALT < w and w < flows_base(t),
+                                          word(t, w) == Old(word(t, w)))))
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1)) and
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2)) and
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC)))))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN)) and
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)) and
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING)))))
+    Ensures(allocator_ok(t))   # last: it is proven from the frames above
     r = link_at(t, i)
     last = t[H_NEWEST]
     t[r + L_PREV] = last
@@ -28,8 +63,25 @@ def lru_append(t, i):
     t[H_NEWEST] = i
 
 
-def lru_unlink(t, i):
+def lru_unlink(t: List[int], i: int) -> None:
     """Unlink allocated index i from the list."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: Implies(H_SALT < w and w < flows_base(t),
+                                          word(t, w) == Old(word(t, w)))))
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1)) and
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2)) and
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC)))))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN)) and
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)) and
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING)))))
+    Ensures(allocator_ok(t))   # last: it is proven from the frames above
     r = link_at(t, i)
     prev = t[r + L_PREV]
     nxt = t[r + L_NEXT]
@@ -43,53 +95,135 @@ def lru_unlink(t, i):
         t[H_NEWEST] = prev
 
 
-def index_allocate(t, now):
+def index_allocate(t: List[int], now: int) -> int:
     """Take the index freed longest ago, mark it used at `now` and newest;
     -1 when every index is allocated."""
-    i = t[H_FREE_HEAD]
-    if i < 0:
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= now and now <= MAX_TIME)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: Implies(H_SALT < w and w < flows_base(t),
+                                          word(t, w) == Old(word(t, w)))))
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1)) and
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2)) and
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC)))))
+    Ensures((Result() == -1) == (Old(t[H_COUNT]) == Old(t[H_CAPACITY])))
+    Ensures(Implies(Result() == -1, t[H_COUNT] == Old(t[H_COUNT]) and
+                    Forall(int, lambda w: Implies(0 <= w and w < len(t),
+                                                  word(t, w) == Old(word(t, w))))))
+    Ensures(Implies(Result() != -1,
+                    Result() == Old(ring_word(t, t[H_RING_HEAD], R_RING)) and
+                    0 <= Result() and Result() < cap(t) and
+                    Old(flow_word(t, Result(), F_LAST_SEEN)) == FREE and
+                    flow_word(t, Result(), F_LAST_SEEN) == now and
+                    t[H_COUNT] == Old(t[H_COUNT]) + 1 and t[H_NEWEST] == Result()))
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t),
+            Implies(j != Result(), flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))) and
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)) and
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING)))))
+    Ensures(allocator_ok(t))   # last: it is proven from the frames above
+    capacity = t[H_CAPACITY]
+    count = t[H_COUNT]
+    if count >= capacity:
         return -1
-    nxt = t[link_at(t, i) + L_NEXT]
-    t[H_FREE_HEAD] = nxt
-    if nxt < 0:
-        t[H_FREE_TAIL] = -1
+    head = t[H_RING_HEAD]
+    i = t[ring_at(t, head) + R_RING]
+    t[H_RING_HEAD] = head + 1 if head + 1 < capacity else 0
+    t[H_COUNT] = count + 1
     t[flow_at(t, i) + F_LAST_SEEN] = now
+    Assert(geometry(t) and Forall(int, lambda j: Implies(0 <= j and j < cap(t),
+        Implies(j != i, flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))) and
+        ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)) and
+        ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING)) and
+        link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV)) and
+        link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT)))))
     lru_append(t, i)
-    t[H_COUNT] = t[H_COUNT] + 1
     return i
 
 
-def index_refresh(t, i, now):
+def index_refresh(t: List[int], i: int, now: int) -> None:
     """Mark allocated index i used at `now` (now >= every stored time)."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= i and i < cap(t))
+    Requires(flow_word(t, i, F_LAST_SEEN) != FREE and 0 <= now and now <= MAX_TIME)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: Implies(H_SALT < w and w < flows_base(t),
+                                          word(t, w) == Old(word(t, w)))))
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1)) and
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2)) and
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC)))))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(flow_word(t, i, F_LAST_SEEN) == now)
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t),
+            Implies(j != i, flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))) and
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)) and
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING)))))
+    Ensures(allocator_ok(t))   # last: it is proven from the frames above
     t[flow_at(t, i) + F_LAST_SEEN] = now
     if t[H_NEWEST] != i:
         lru_unlink(t, i)
         lru_append(t, i)
 
 
-def index_free(t, i):
-    """Return allocated index i to the back of the free queue."""
+def index_free(t: List[int], i: int) -> None:
+    """Return allocated index i to the back of the free queue: swap it into
+    the ring position just past the free window, and widen the window."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= i and i < cap(t))
+    Requires(flow_word(t, i, F_LAST_SEEN) != FREE)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: Implies(H_SALT < w and w < flows_base(t),
+                                          word(t, w) == Old(word(t, w)))))
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1)) and
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2)) and
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC)))))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) - 1 and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(flow_word(t, i, F_LAST_SEEN) == FREE)
+    Ensures(ring_offset(t, ring_word(t, i, R_POS)) == cap(t) - t[H_COUNT] - 1)
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN)) and
+            Implies(flow_word(t, j, F_LAST_SEEN) == FREE,
+                    ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))))))
+    Ensures(allocator_ok(t))   # last: it is proven from the frames above
     lru_unlink(t, i)
     t[flow_at(t, i) + F_LAST_SEEN] = FREE
-    r = link_at(t, i)
-    t[r + L_NEXT] = -1
-    t[r + L_PREV] = -1
-    tail = t[H_FREE_TAIL]
-    if tail >= 0:
-        t[link_at(t, tail) + L_NEXT] = i
-    else:
-        t[H_FREE_HEAD] = i
-    t[H_FREE_TAIL] = i
-    t[H_COUNT] = t[H_COUNT] - 1
+    capacity = t[H_CAPACITY]
+    count = t[H_COUNT]
+    p = t[H_RING_HEAD] + capacity - count
+    if p >= capacity:
+        p = p - capacity
+    ri = ring_at(t, i)
+    q = t[ri + R_POS]
+    rp = ring_at(t, p)
+    j = t[rp + R_RING]
+    t[ring_at(t, q) + R_RING] = j
+    t[ring_at(t, j) + R_POS] = q
+    t[rp + R_RING] = i
+    t[ri + R_POS] = p
+    t[H_COUNT] = count - 1
 
 
-def index_oldest(t):
+def index_oldest(t: List[int]) -> int:
     """Least recently used allocated index, or -1 when none is allocated."""
+    Requires(Acc(list_pred(t), 1/2) and allocator_ok(t))
+    Ensures(Acc(list_pred(t), 1/2) and allocator_ok(t))
+    Ensures(Result() == t[H_OLDEST] and -1 <= Result() and Result() < cap(t))
     return t[H_OLDEST]
 
 
-def index_is_allocated(t, i):
+def index_is_allocated(t: List[int], i: int) -> bool:
     """True when 0 <= i < capacity and i is allocated (total: any i is fine)."""
+    Requires(Acc(list_pred(t), 1/2) and allocator_ok(t))
+    Ensures(Acc(list_pred(t), 1/2) and allocator_ok(t))
+    Ensures(Result() == (0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE))
     if i < 0 or i >= t[H_CAPACITY]:
         return False
     return t[flow_at(t, i) + F_LAST_SEEN] >= 0

@@ -30,9 +30,9 @@ from vernat.state.model import (
 )
 
 from vernat.state.layout import (
-    H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_FREE_HEAD, H_FREE_TAIL, H_SALT,
+    H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT,
     HEADER_WORDS, SLOT_FLOW, SLOT_CHAIN, SLOT_KEY1, SLOT_KEY2, F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE,
-    L_PREV, L_NEXT, slot_at, flow_at, link_at, cache_hint,
+    L_PREV, L_NEXT, R_RING, R_POS, slot_at, flow_at, link_at, ring_at, cache_hint,
 )
 from vernat.state.flowmap import key_hash, map_find, map_insert, map_erase
 from vernat.state.allocator import (
@@ -66,14 +66,11 @@ def table_init(t, capacity, nslots, salt):
         t[r + F_LAST_SEEN] = FREE
         r = link_at(t, i)
         t[r + L_PREV] = -1
-        t[r + L_NEXT] = i + 1
-    if capacity > 0:
-        t[link_at(t, capacity - 1) + L_NEXT] = -1
-        t[H_FREE_HEAD] = 0
-        t[H_FREE_TAIL] = capacity - 1
-    else:
-        t[H_FREE_HEAD] = -1
-        t[H_FREE_TAIL] = -1
+        t[r + L_NEXT] = -1
+        r = ring_at(t, i)
+        t[r + R_RING] = i
+        t[r + R_POS] = i
+    t[H_RING_HEAD] = 0
 
 
 def flow_lookup(t, k1, k2):

@@ -6,7 +6,7 @@ one opaque handle, Nagini sees one array with one permission, and a running
 NAT can expose it read-only for `vernat flows`.
 
     [ header | slots: 4 words x nslots | flows: 4 words x capacity
-             | links: 2 words x capacity ]
+             | links: 2 words x capacity | ring: 2 words x capacity ]
 
 Slots (open addressing, nslots a power of two >= 2 x capacity):
     SLOT_FLOW   index of the flow stored in this slot, or -1
@@ -24,16 +24,31 @@ Flow records (one per index; index i owns external port S + i), 32 bytes:
 Links (kept apart from the records: a refresh relinks two neighbours, and a
 compact region keeps those accesses in cache):
     L_PREV/L_NEXT  allocated indices form a list from the oldest (least
-                recently used) to the newest; free indices a FIFO queue via L_NEXT
+                recently used) to the newest
+Ring (touched only when a flow is allocated or freed, so kept out of the
+per-packet regions), 2 words per position/index:
+    R_RING      word k of the ring: a permutation of all indices. The free
+                indices are the window of capacity - count positions
+                starting at H_RING_HEAD (wrapping), in the order they were
+                freed; allocating takes the window's first index, freeing
+                swaps the index into the position just past its end.
+    R_POS       where index i sits in the ring (the inverse permutation)
+    A FIFO queue whose "exactly the free indices, in order" is a pairwise
+    fact (a permutation and its inverse), which Nagini can prove.
 """
+
+from typing import List
+
+from nagini_contracts.contracts import (
+    Requires, Ensures, Result, Invariant, Previous, Acc, list_pred,
+)
 
 H_CAPACITY = 0
 H_MASK = 1          # nslots - 1
 H_COUNT = 2         # allocated flows
 H_OLDEST = 3        # least recently used allocated index, or -1
 H_NEWEST = 4        # most recently used allocated index, or -1
-H_FREE_HEAD = 5     # next index to allocate, or -1 when full
-H_FREE_TAIL = 6     # last freed index, or -1
+H_RING_HEAD = 5     # ring position of the free index freed longest ago
 H_SALT = 7          # hash salt (32 bits): inside hosts cannot aim at one probe chain
 HEADER_WORDS = 16
 
@@ -54,41 +69,75 @@ LINK_WORDS = 2
 L_PREV = 0
 L_NEXT = 1
 
+RING_WORDS = 2
+R_RING = 0
+R_POS = 1
+
 MAX_CAPACITY = 65536
 NO_INDEX = -1
+MAX_TIME = 4611686018427387904  # 2 ** 62: times (ns) the library is given lie in 0 .. MAX_TIME
 
 
-def slots_for(capacity):
-    """Smallest power of two that is at least twice the capacity (>= 2)."""
+def slots_for(capacity: int) -> int:
+    """Smallest power of two that is at least twice the capacity (>= 2).
+    Proven: 2 x capacity <= result < 4 x capacity (not that it is a power of
+    two; the map does not rely on it)."""
+    Requires(1 <= capacity and capacity <= MAX_CAPACITY)
+    Ensures(2 <= Result() and 2 * capacity <= Result() and Result() < 4 * capacity)
     nslots = 2
-    for k in range(18):
+    for k in range(capacity):
+        Invariant(2 <= nslots and nslots < 4 * capacity)
+        Invariant(nslots >= 2 * capacity or nslots >= 2 * len(Previous(k)) + 2)
         if nslots >= 2 * capacity:
             break
         nslots = nslots * 2
     return nslots
 
 
-def table_words(capacity):
-    return HEADER_WORDS + SLOT_WORDS * slots_for(capacity) + (FLOW_WORDS + LINK_WORDS) * capacity
+def table_words(capacity: int) -> int:
+    Requires(1 <= capacity and capacity <= MAX_CAPACITY)
+    Ensures(HEADER_WORDS + SLOT_WORDS * 2 * capacity + (FLOW_WORDS + LINK_WORDS + RING_WORDS) * capacity
+            <= Result())
+    Ensures(Result() < HEADER_WORDS + SLOT_WORDS * 4 * capacity +
+            (FLOW_WORDS + LINK_WORDS + RING_WORDS) * capacity)
+    return HEADER_WORDS + SLOT_WORDS * slots_for(capacity) + (FLOW_WORDS + LINK_WORDS + RING_WORDS) * capacity
 
 
-def slot_at(t, s):
+def slot_at(t: List[int], s: int) -> int:
     """Word offset of slot s."""
+    Ensures(Result() == HEADER_WORDS + SLOT_WORDS * s)
     return HEADER_WORDS + SLOT_WORDS * s
 
 
-def flow_at(t, i):
+def flow_at(t: List[int], i: int) -> int:
     """Word offset of flow record i."""
+    Requires(Acc(list_pred(t), 1/4) and H_MASK < len(t))
+    Ensures(Acc(list_pred(t), 1/4) and H_MASK < len(t))
+    Ensures(Result() == HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * i)
     return HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * i
 
 
-def link_at(t, i):
+def link_at(t: List[int], i: int) -> int:
     """Word offset of index i's links."""
+    Requires(Acc(list_pred(t), 1/4) and H_MASK < len(t))
+    Ensures(Acc(list_pred(t), 1/4) and H_MASK < len(t))
+    Ensures(Result() == HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
+            FLOW_WORDS * t[H_CAPACITY] + LINK_WORDS * i)
     return (HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * t[H_CAPACITY]
             + LINK_WORDS * i)
 
 
-def cache_hint(t, at):
+def ring_at(t: List[int], i: int) -> int:
+    """Word offset of ring position / index i's ring words."""
+    Requires(Acc(list_pred(t), 1/4) and H_MASK < len(t))
+    Ensures(Acc(list_pred(t), 1/4) and H_MASK < len(t))
+    Ensures(Result() == HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
+            (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY] + RING_WORDS * i)
+    return (HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY]
+            + RING_WORDS * i)
+
+
+def cache_hint(t: List[int], at: int) -> None:
     """Hint: t[at] will be needed soon. Does nothing here (and so for CPython
     and the verifier); the numba build fetches the cache line early
     (vernat/jit_hints.py)."""

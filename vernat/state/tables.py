@@ -6,7 +6,6 @@ import os
 
 import numpy as np
 
-from vernat.state.layout import MAX_CAPACITY, slots_for, table_words
 
 
 def new_table(kernel, capacity, salt=None):
@@ -17,12 +16,13 @@ def new_table(kernel, capacity, salt=None):
     map, never which index (and so which port) a flow gets, so output stays
     deterministic whatever the salt.
     """
-    if not 1 <= capacity <= MAX_CAPACITY:
-        raise ValueError(f"flow table capacity {capacity} outside 1..{MAX_CAPACITY}")
+    # the layout comes from the build: the source carries Nagini contracts
+    if not 1 <= capacity <= kernel.MAX_CAPACITY:
+        raise ValueError(f"flow table capacity {capacity} outside 1..{kernel.MAX_CAPACITY}")
     if salt is None:
         salt = int.from_bytes(os.urandom(4), "big")
-    table = _hugepage_array(table_words(capacity))
-    kernel.table_init(table, capacity, slots_for(capacity), salt)
+    table = _hugepage_array(int(kernel.table_words(capacity)))
+    kernel.table_init(table, capacity, int(kernel.slots_for(capacity)), salt)
     return table
 
 

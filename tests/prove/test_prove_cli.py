@@ -1,0 +1,67 @@
+"""`vernat prove` without Nagini: output mapping, verdicts, flags."""
+
+import os
+import stat
+
+import pytest
+
+from vernat import cli
+from vernat.prove import run
+
+
+def test_ide_errors_map_to_the_module_file_and_line():
+    text = ("Verification failed\nErrors:\n"
+            "allocator.py:42:9:42:30: error: Postcondition of index_free might not hold. "
+            "Assertion x might not hold.\nVerification took 12.5 seconds.\n")
+    ok, errors = run.parse_output(text)
+    assert not ok
+    assert errors == [{"where": os.path.join("vernat", "state", "allocator.py") + ":42:9",
+                       "message": "Postcondition of index_free might not hold. "
+                                  "Assertion x might not hold."}]
+
+
+def test_translation_errors_map_too():
+    ok, errors = run.parse_output("Translation failed\nInvalid program: purity.violated "
+                                  "(vernat/state/flowmap.py@6.13)\n")
+    assert not ok and errors[0]["where"].endswith("flowmap.py:6:13")
+
+
+def test_only_a_clean_success_proves():
+    assert run.parse_output("Verification successful\nVerification took 3.0 seconds.\n") \
+        == (True, [])
+    ok, errors = run.parse_output("Traceback (most recent call last):\n  boom\nKeyError: 'x'\n")
+    assert not ok and "KeyError" in errors[0]["message"]
+    assert run.parse_output("")[0] is False
+
+
+def _fake_nagini(tmp_path, output, code):
+    script = tmp_path / "nagini"
+    script.write_text(f"#!/bin/sh\nprintf '%s\\n' '{output}'\nexit {code}\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return [str(script)]
+
+
+def test_every_module_runs_and_a_failure_is_a_cross(tmp_path):
+    good = run.prove(nagini=_fake_nagini(tmp_path, "Verification successful", 0), log=None)
+    assert good["proven"] and [r["module"] for r in good["modules"]] == list(run.MODULES)
+    bad = run.prove(nagini=_fake_nagini(tmp_path, "Verification failed", 1), log=None)
+    assert not bad["proven"] and not any(r["proven"] for r in bad["modules"])
+    # a zero exit without the success line is not a proof
+    odd = run.prove(nagini=_fake_nagini(tmp_path, "something else", 0), log=None)
+    assert not odd["proven"]
+
+
+def test_each_module_selects_its_own_functions():
+    assert "index_allocate" in run.module_functions("vernat.state.allocator")
+    assert "flow_expire" in run.module_functions("vernat.state.flowtable")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["prove", "--module", "nosuch"], "--module nosuch: not a state-library module"),
+    (["prove", "--timeout", "0"], "--timeout must be at least 1 second"),
+    (["prove", "--timeout", "x"], "argument --timeout: invalid int value"),
+])
+def test_bad_flags_are_one_line(argv, message, capsys):
+    assert cli.main(argv) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -1,0 +1,114 @@
+"""Run Nagini on every state-library module, one module at a time.
+
+Each module is verified with Nagini's `--select` set to the functions it
+defines: its own functions are proven against their contracts, while the
+functions it imports are used through their contracts only (they are proven
+in their own module's run). A module is ✔ only when Nagini reports
+"Verification successful"; anything else (a failed obligation, a
+translation or type error, a crash, a time-out) is ✘ with the messages
+mapped to file and line. Nothing is skipped.
+"""
+
+import ast
+import os
+import re
+import subprocess
+import time
+
+from vernat import build
+
+# In dependency order: each module's run relies on the contracts of the
+# earlier ones.
+MODULES = (
+    "vernat.state.layout",
+    "vernat.state.ghost",
+    "vernat.state.allocator",
+    "vernat.state.flowmap",
+    "vernat.state.flowtable",
+)
+
+# ide-mode errors: file:line:col:line_end:col_end: error: message
+_IDE = re.compile(r"^(?P<file>[^:\s]+\.py):(?P<line>\d+):(?P<col>\d+):\d+:\d+: error: (?P<msg>.*)$")
+# translation and type errors: "... (path@line.col)"
+_AT = re.compile(r"^(?P<msg>.*?)\s*\((?P<file>[^()\s]+\.py)@(?P<line>\d+)\.(?P<col>\d+)\)\s*$")
+_TOOK = re.compile(r"Verification took ([0-9.]+) seconds")
+
+
+def module_functions(name):
+    """Names of the functions a module defines (ghost functions included:
+    Nagini checks their well-definedness too)."""
+    path = build.module_path(name)
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), filename=path)
+    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+
+
+def _locate(file, modules):
+    """Nagini names files by their base name; map it back to a path."""
+    base = os.path.basename(file)
+    for name in modules:
+        path = build.module_path(name)
+        if os.path.basename(path) == base:
+            return os.path.relpath(path, os.getcwd())
+    return file
+
+
+def parse_output(text, modules=MODULES):
+    """(successful, [{'where', 'message'}]) from Nagini's output."""
+    errors = []
+    for line in text.splitlines():
+        line = line.strip()
+        m = _IDE.match(line) or _AT.match(line)
+        if m:
+            where = f"{_locate(m['file'], modules)}:{m['line']}:{m['col']}"
+            errors.append({"where": where, "message": m["msg"].strip()})
+    ok = "Verification successful" in text and not errors
+    if not ok and not errors:
+        tail = [l for l in text.strip().splitlines() if l.strip()]
+        errors.append({"where": "", "message": " | ".join(tail[-3:]) or "Nagini printed nothing"})
+    return ok, errors
+
+
+def prove_module(nagini, name, timeout):
+    path = build.module_path(name)
+    try:
+        functions = module_functions(name)
+    except SyntaxError as e:
+        return {"module": name, "path": os.path.relpath(path), "proven": False,
+                "functions": [], "seconds": 0.0, "nagini_seconds": None,
+                "errors": [{"where": f"{os.path.relpath(path)}:{e.lineno}:{e.offset}",
+                            "message": f"syntax error: {e.msg}"}]}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(path)))
+    command = nagini + ["--ide-mode", "--mypy-path", root,
+                        "--select", ",".join(functions), path]
+    env = dict(os.environ, MYPYPATH=root, PYTHONPATH=root)
+    started = time.monotonic()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              cwd=root, env=env)
+        text = done.stdout + "\n" + done.stderr
+        ok, errors = parse_output(text)
+        ok = ok and done.returncode == 0
+    except subprocess.TimeoutExpired:
+        ok, errors = False, [{"where": os.path.relpath(path), "message":
+                              f"Nagini did not finish within {timeout} s"}]
+    took = _TOOK.search(text) if "text" in locals() else None
+    return {"module": name, "path": os.path.relpath(path), "proven": ok,
+            "functions": functions, "seconds": round(time.monotonic() - started, 1),
+            "nagini_seconds": float(took.group(1)) if took else None, "errors": errors}
+
+
+def prove(modules=MODULES, timeout=600, log=print, nagini=None, on_module=None):
+    """Prove each module; a dict with one entry per module and the verdict.
+    on_module(result) is called as each module's run ends."""
+    from vernat.prove import env
+    if nagini is None:
+        nagini = env.ensure(log)
+    started = time.monotonic()
+    results = []
+    for name in modules:
+        results.append(prove_module(nagini, name, timeout))
+        if on_module:
+            on_module(results[-1])
+    return {"modules": results, "proven": all(r["proven"] for r in results),
+            "seconds": round(time.monotonic() - started, 1)}

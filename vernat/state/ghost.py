@@ -1,0 +1,121 @@
+"""Ghost vocabulary of the state library's proofs (Nagini only).
+
+Nothing here runs: the builds strip every import of this module
+(build.GHOST_MODULES), and each definition is a Nagini @Pure function used
+in contracts only. It names what a table's words mean, so that contracts
+quantify over "flow i's last_seen" instead of raw offsets (which also gives
+Z3 clean triggers), and states the modules' invariants.
+"""
+
+from typing import List
+
+from nagini_contracts.contracts import Requires, Implies, Forall, Pure, Acc, list_pred
+from vernat.state.layout import (
+    HEADER_WORDS, H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD,
+    SLOT_WORDS, FLOW_WORDS, LINK_WORDS, RING_WORDS, F_LAST_SEEN, FREE, L_PREV, L_NEXT,
+    R_RING, R_POS,
+    MAX_CAPACITY, MAX_TIME,
+)
+
+
+@Pure
+def geometry(t: List[int]) -> bool:
+    """The header describes t: capacity 1..MAX_CAPACITY, at least two slots
+    per index, and t exactly as long as the layout says."""
+    Requires(Acc(list_pred(t), 1/2))
+    return (HEADER_WORDS <= len(t) and 1 <= t[H_CAPACITY] and t[H_CAPACITY] <= MAX_CAPACITY and
+            2 * t[H_CAPACITY] <= t[H_MASK] + 1 and t[H_MASK] + 1 <= 4 * MAX_CAPACITY and
+            len(t) == HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
+            (FLOW_WORDS + LINK_WORDS + RING_WORDS) * t[H_CAPACITY])
+
+
+@Pure
+def cap(t: List[int]) -> int:
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    return t[H_CAPACITY]
+
+
+@Pure
+def flows_base(t: List[int]) -> int:
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    return HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1)
+
+
+@Pure
+def links_base(t: List[int]) -> int:
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    return HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * t[H_CAPACITY]
+
+
+@Pure
+def word(t: List[int], w: int) -> int:
+    Requires(Acc(list_pred(t), 1/2) and 0 <= w and w < len(t))
+    return t[w]
+
+
+@Pure
+def flow_word(t: List[int], i: int, f: int) -> int:
+    """Word f (F_KEY1 .. F_LAST_SEEN) of flow record i."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Requires(0 <= i and i < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS)
+    return t[HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * i + f]
+
+
+@Pure
+def link_word(t: List[int], i: int, f: int) -> int:
+    """Word f (L_PREV or L_NEXT) of index i's links."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Requires(0 <= i and i < t[H_CAPACITY] and 0 <= f and f < LINK_WORDS)
+    return t[HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + FLOW_WORDS * t[H_CAPACITY] +
+             LINK_WORDS * i + f]
+
+
+
+@Pure
+def ring_word(t: List[int], i: int, f: int) -> int:
+    """Word f (R_RING or R_POS) of ring position / index i."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Requires(0 <= i and i < t[H_CAPACITY] and 0 <= f and f < RING_WORDS)
+    return t[HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
+             (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY] + RING_WORDS * i + f]
+
+
+@Pure
+def ring_offset(t: List[int], p: int) -> int:
+    """How far ring position p lies after the head (wrapping)."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    return p - t[H_RING_HEAD] if p >= t[H_RING_HEAD] else p - t[H_RING_HEAD] + t[H_CAPACITY]
+
+
+@Pure
+def allocator_ok(t: List[int]) -> bool:
+    """The allocator's invariant: the ring is a permutation of the indices
+    (R_RING and R_POS inverse to each other) whose window of
+    capacity - count positions from the head holds exactly the free indices
+    (last_seen == FREE); every link and time in range."""
+    Requires(Acc(list_pred(t), 1/2))
+    return (geometry(t) and 0 <= t[H_COUNT] and t[H_COUNT] <= t[H_CAPACITY] and
+            0 <= t[H_RING_HEAD] and t[H_RING_HEAD] < t[H_CAPACITY] and
+            -1 <= t[H_OLDEST] and t[H_OLDEST] < t[H_CAPACITY] and
+            -1 <= t[H_NEWEST] and t[H_NEWEST] < t[H_CAPACITY] and
+            Forall(int, lambda k: (Implies(0 <= k and k < t[H_CAPACITY],
+                   0 <= ring_word(t, k, R_RING) and ring_word(t, k, R_RING) < t[H_CAPACITY] and
+                   ring_word(t, ring_word(t, k, R_RING), R_POS) == k),
+                   [[ring_word(t, k, R_RING)]])) and
+            Forall(int, lambda i: (Implies(0 <= i and i < t[H_CAPACITY],
+                   0 <= ring_word(t, i, R_POS) and ring_word(t, i, R_POS) < t[H_CAPACITY] and
+                   ring_word(t, ring_word(t, i, R_POS), R_RING) == i),
+                   [[ring_word(t, i, R_POS)]])) and
+            Forall(int, lambda i: (Implies(0 <= i and i < t[H_CAPACITY],
+                   -1 <= link_word(t, i, L_PREV) and link_word(t, i, L_PREV) < t[H_CAPACITY]),
+                   [[link_word(t, i, L_PREV)]])) and
+            Forall(int, lambda i: (Implies(0 <= i and i < t[H_CAPACITY],
+                   -1 <= link_word(t, i, L_NEXT) and link_word(t, i, L_NEXT) < t[H_CAPACITY]),
+                   [[link_word(t, i, L_NEXT)]])) and
+            Forall(int, lambda i: (Implies(0 <= i and i < t[H_CAPACITY],
+                   FREE <= flow_word(t, i, F_LAST_SEEN) and
+                   flow_word(t, i, F_LAST_SEEN) <= MAX_TIME and
+                   0 <= ring_word(t, i, R_POS) and ring_word(t, i, R_POS) < t[H_CAPACITY] and
+                   (flow_word(t, i, F_LAST_SEEN) == FREE) ==
+                   (ring_offset(t, ring_word(t, i, R_POS)) < t[H_CAPACITY] - t[H_COUNT])),
+                   [[flow_word(t, i, F_LAST_SEEN)], [ring_word(t, i, R_POS)]])))

@@ -20,6 +20,7 @@ Properties (docs/progress.md, docs/trust.md):
 import multiprocessing
 import os
 import queue
+import threading
 import time
 
 from vernat.nat import constants as C
@@ -63,6 +64,11 @@ class Worker:
         self.spec = None
 
     def on_path_end(self, ex, path, args):
+        # the NAT path is complete: hand its forks to the other workers now,
+        # before the checks below (seconds on a forwarded path)
+        if _fork_channel is not None:
+            _fork_channel.put(list(path.alternatives))
+            self.forks_sent = True
         # every path is checked as soon as it is found, so a violation
         # stops the exploration (a mutant fails in seconds, not a minute)
         check_forwarded(ex, path, args)
@@ -81,10 +87,12 @@ class Worker:
         ex = self.ex
         before = dict(vars(ex.stats))
         self.spec = {"obligations": 0, "spec_paths": 0, "queries": 0, "seconds": 0.0}
+        self.forks_sent = False
         t0 = time.perf_counter()
         p = ex.run_path("process_frame", symbolic_inputs, prefix, self.on_path_end)
         t1 = time.perf_counter()
         out = {"prefix": prefix, "alternatives": p.alternatives, "infeasible": p.infeasible,
+               "forks_sent": self.forks_sent,
                "result": p.result, "violation": None, "concrete": None,
                "stats": {k: v - before[k] for k, v in vars(ex.stats).items()},
                "spec": self.spec, "seconds": t1 - t0, "concrete_seconds": 0.0}
@@ -165,27 +173,63 @@ def explore_all(worker, workers):
                 return summaries, worker.lemmas(), worker.prefetch()
         _all_forks_followed(summaries)
         return summaries, worker.lemmas(), worker.prefetch()
-    done = queue.SimpleQueue()
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    ctx = multiprocessing.get_context("fork")
+    events = queue.SimpleQueue()        # ("done", summary) and ("forks", prefixes)
+    forks = ctx.SimpleQueue()           # workers -> parent: a path's forks, early
+    _set_fork_channel(forks)
+    threading.Thread(target=_forward_forks, args=(forks, events), daemon=True).start()
+    try:
+        return _explore_in_pool(ctx, workers, events)
+    finally:
+        _set_fork_channel(None)
+
+
+def _explore_in_pool(ctx, workers, events):
+    with ctx.Pool(workers) as pool:
         lemmas = pool.apply_async(_lemma_task)
         prefetch = pool.apply_async(_prefetch_task)
         summaries, pending, running = [], [[]], 0
-        while pending or running:
+        sent = received = 0
+        # a path's forks come before its checks are done (Worker.on_path_end),
+        # so the other worker need not wait for them; the search is over
+        # when no path runs, none waits, and every fork sent has come in
+        while pending or running or received < sent:
             while pending and running < workers:
-                pool.apply_async(_path_task, (pending.pop(),), callback=done.put,
-                                 error_callback=done.put)
+                pool.apply_async(_path_task, (pending.pop(),),
+                                 callback=lambda r: events.put(("done", r)),
+                                 error_callback=lambda e: events.put(("done", e)))
                 running += 1
-            s = done.get()
+            kind, s = events.get()
+            if kind == "forks":
+                received += 1
+                pending.extend(s)
+                continue
             running -= 1
             if isinstance(s, BaseException):
                 raise s
             summaries.append(s)
-            pending.extend(s["alternatives"])
+            if s["forks_sent"]:
+                sent += 1
+            else:
+                pending.extend(s["alternatives"])
             if _stops(s):
                 pool.terminate()
                 return summaries, ([], 0.0), (0, [], 0.0)
         _all_forks_followed(summaries)
         return summaries, lemmas.get(), prefetch.get()
+
+
+_fork_channel = None
+
+
+def _set_fork_channel(channel):
+    global _fork_channel
+    _fork_channel = channel
+
+
+def _forward_forks(forks, events):
+    while True:
+        events.put(("forks", forks.get()))
 
 
 def _all_forks_followed(summaries):

@@ -114,8 +114,8 @@ def expiry_witnesses(path, model, config, now, prelude):
     know no such flow: an expiry difference is invisible without one). Only
     for a table the prelude leaves empty, whose first index the witness can
     take. A flow expires when now - last_seen >= timeout, i.e. last_seen <=
-    now - timeout: dated at the larger of the two bounds, it expires on that
-    side only."""
+    now - timeout: dated at the larger of the two bounds (at most 1 ns before
+    the frame), it expires on that side only."""
     used = {6 if f[23] == 6 else 17 for _, _, f in prelude}
     code = {}                          # table -> the code's bound (none: never expires)
     for e in path.trace:
@@ -125,8 +125,9 @@ def expiry_witnesses(path, model, config, now, prelude):
     for table, proto, timeout in (("tcp", 6, config.tcp_timeout_ns),
                                   ("udp", 17, config.udp_timeout_ns)):
         spec = now - timeout
-        born = max(code.get(table, spec - 1), spec)
-        if code.get(table) != spec and proto not in used and 0 <= born < now - 1:
+        lo, hi = sorted((code.get(table, spec - 1), spec))
+        born = min(hi, now - 1)             # not after the rest of the prelude
+        if code.get(table) != spec and proto not in used and 0 <= born and lo < born:
             out.append((0, born, flow_frame(proto, filler_key1(99), 0x0A0000010001,
                                             0x02000000AA00)))
     return sorted(out, key=lambda x: x[1])

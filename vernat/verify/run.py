@@ -61,7 +61,8 @@ class Worker:
         self.ex = Executor(self.functions, self.constants, MODELS)
         self.program = spec_program(sources)
         self.contracts = read_contracts(sources)
-        self.spec = None
+        self.spec = None                # the current path's spec-comparison counts
+        self.forks_sent = False         # the current path's forks went out early
 
     def on_path_end(self, ex, path, args):
         # the NAT path is complete: hand its forks to the other workers now,
@@ -100,10 +101,8 @@ class Worker:
             return out
         if p.violation is not None:
             v = p.violation
-            out["violation"] = {
-                "property": v.prop, "message": v.message, "where": v.where,
-                "path_outcome": C.REASON_NAMES[p.result] if isinstance(p.result, int) else None,
-                "trace": [e.call for e in p.trace]}
+            out["violation"] = _violation_entry(
+                p, C.REASON_NAMES[p.result] if isinstance(p.result, int) else None)
             out["scenario"] = violation_scenario(ex, p)
             out["reproduced"] = None
             if out["scenario"] is not None:
@@ -120,17 +119,11 @@ class Worker:
         (paths, violations as report entries, seconds)."""
         t = time.perf_counter()
         ex = Executor(self.functions, self.constants, MODELS)
-        found = []
 
         def validate(ex_, path, args):
             prove_obligations(ex_, path, validate_trace(ex_, path, self.contracts))
         paths = ex.explore("prefetch_frame", prefetch_inputs, on_path_end=validate)
-        for p in paths:
-            if p.violation is not None:
-                v = p.violation
-                found.append({"property": v.prop, "message": v.message, "where": v.where,
-                              "path_outcome": "prefetch_frame",
-                              "trace": [e.call for e in p.trace]})
+        found = [_violation_entry(p, "prefetch_frame") for p in paths if p.violation]
         return len(paths), found, time.perf_counter() - t
 
     def lemmas(self):
@@ -170,8 +163,9 @@ def explore_all(worker, workers):
             summaries.append(s)
             pending.extend(s["alternatives"])
             if _stops(s):
-                return summaries, worker.lemmas(), worker.prefetch()
-        _all_forks_followed(summaries)
+                break
+        else:
+            _all_forks_followed(summaries)
         return summaries, worker.lemmas(), worker.prefetch()
     ctx = multiprocessing.get_context("fork")
     events = queue.SimpleQueue()        # ("done", summary) and ("forks", prefixes)
@@ -230,6 +224,13 @@ def _set_fork_channel(channel):
 def _forward_forks(forks, events):
     while True:
         events.put(("forks", forks.get()))
+
+
+def _violation_entry(path, outcome):
+    """A violation as the report lists it."""
+    v = path.violation
+    return {"property": v.prop, "message": v.message, "where": v.where,
+            "path_outcome": outcome, "trace": [e.call for e in path.trace]}
 
 
 def _all_forks_followed(summaries):

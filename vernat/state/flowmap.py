@@ -24,7 +24,7 @@ takes exactly that index out and keeps every other stored entry in place.
 from typing import List
 
 from nagini_contracts.contracts import (
-    Requires, Ensures, Result, Old, Implies, Forall, Exists, Invariant, Previous, Assert,
+    Requires, Ensures, Result, Old, Implies, Forall, Exists, Invariant, Previous, Assert, Reveal,
     Acc, list_pred,
 )
 from vernat.state.ghost import (
@@ -55,6 +55,7 @@ def key_hash(k1: int, k2: int, salt: int) -> int:
     Assert(0 <= x and x < 2305843009213693952)
     m = (x // 1048576 + x // 2199023255552) % 4294967296
     Assert(0 <= m * 0x4F1BBCDD and m * 0x4F1BBCDD < 9223372036854775807)
+    Assert(Reveal(hash_of(k1, k2, salt)) == m * 0x4F1BBCDD % 4294967296)
     return m * 0x4F1BBCDD % 4294967296
 
 
@@ -65,14 +66,15 @@ def map_home(t: List[int], k1: int, k2: int) -> int:
     Requires(Acc(list_pred(t), 1/4) and H_SALT < len(t))
     Requires(0 <= t[H_MASK] and t[H_MASK] < 262144 and 0 <= t[H_SALT] and t[H_SALT] < SALT_LIMIT)
     Ensures(Acc(list_pred(t), 1/4) and H_SALT < len(t))
-    Ensures(0 <= Result() and Result() <= t[H_MASK])
+    Ensures(0 <= t[H_SALT] and t[H_SALT] < SALT_LIMIT and 0 <= Result() and Result() <= t[H_MASK])
     Ensures(Implies(0 <= k1 and k1 < KEY_LIMIT and 0 <= k2 and k2 < KEY_LIMIT,
                     Result() == home_of(k1, k2, t[H_SALT], t[H_MASK] + 1)))
     if k1 < 0 or k1 >= KEY_LIMIT or k2 < 0 or k2 >= KEY_LIMIT:
         return 0
     h = key_hash(k1, k2, t[H_SALT])
     n = t[H_MASK] + 1
-    Assert(h * n <= 4294967295 * n)
+    Assert(0 <= h * n and 0 <= (4294967295 - h) * n)
+    Assert(Reveal(home_of(k1, k2, t[H_SALT], n)) == h * n // 4294967296)
     return h * n // 4294967296
 
 

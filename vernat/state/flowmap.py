@@ -24,7 +24,7 @@ takes exactly that index out and keeps every other stored entry in place.
 from typing import List
 
 from nagini_contracts.contracts import (
-    Requires, Ensures, Result, Old, Implies, Forall, Exists, Invariant, Previous, Assert, Reveal,
+    Requires, Ensures, Result, Old, Implies, Forall, Exists, Invariant, Previous, Assert,
     Acc, list_pred,
 )
 from vernat.state.ghost import (
@@ -55,7 +55,6 @@ def key_hash(k1: int, k2: int, salt: int) -> int:
     Assert(0 <= x and x < 2305843009213693952)
     m = (x // 1048576 + x // 2199023255552) % 4294967296
     Assert(0 <= m * 0x4F1BBCDD and m * 0x4F1BBCDD < 9223372036854775807)
-    Assert(Reveal(hash_of(k1, k2, salt)) == m * 0x4F1BBCDD % 4294967296)
     return m * 0x4F1BBCDD % 4294967296
 
 
@@ -74,7 +73,6 @@ def map_home(t: List[int], k1: int, k2: int) -> int:
     h = key_hash(k1, k2, t[H_SALT])
     n = t[H_MASK] + 1
     Assert(0 <= h * n and 0 <= (4294967295 - h) * n)
-    Assert(Reveal(home_of(k1, k2, t[H_SALT], n)) == h * n // 4294967296)
     return h * n // 4294967296
 
 
@@ -91,14 +89,16 @@ def map_find(t: List[int], k1: int, k2: int) -> int:
         0 <= s and s <= t[H_MASK] and slot_word(t, s, SLOT_FLOW) >= 0,
         slot_word(t, s, SLOT_KEY1) != k1 or slot_word(t, s, SLOT_KEY2) != k2),
         [[slot_word(t, s, SLOT_FLOW)]]))))
+    if k1 < 0 or k1 >= KEY_LIMIT or k2 < 0 or k2 >= KEY_LIMIT:
+        return -1       # no slot holds a key outside 48 bits
     mask = t[H_MASK]
     h = map_home(t, k1, k2)
     s = h
     for step in range(mask + 1):
         Invariant(Acc(list_pred(t), 1/2) and map_ok(t) and t[H_MASK] == mask)
         Invariant(0 <= h and h <= mask and 0 <= s and s <= mask)
-        Invariant(Implies(0 <= k1 and k1 < KEY_LIMIT and 0 <= k2 and k2 < KEY_LIMIT,
-                          h == home_of(k1, k2, t[H_SALT], mask + 1)))
+        Invariant(0 <= k1 and k1 < KEY_LIMIT and 0 <= k2 and k2 < KEY_LIMIT)
+        Invariant(h == home_of(k1, k2, t[H_SALT], mask + 1))
         Invariant(Implies(len(Previous(step)) <= mask,
                           probe_dist(h, s, mask + 1) == len(Previous(step))))
         Invariant(Forall(int, lambda q: (Implies(
@@ -107,11 +107,36 @@ def map_find(t: List[int], k1: int, k2: int) -> int:
             (slot_word(t, q, SLOT_FLOW) < 0 or slot_word(t, q, SLOT_KEY1) != k1 or
              slot_word(t, q, SLOT_KEY2) != k2)),
             [[slot_word(t, q, SLOT_FLOW)]])))
+        Assert(len(Previous(step)) <= mask)
         at = slot_at(t, s)
         i = t[at + SLOT_FLOW]
+        Assert(i == slot_word(t, s, SLOT_FLOW) and i < t[H_CAPACITY])
         if i >= 0 and t[at + SLOT_KEY1] == k1 and t[at + SLOT_KEY2] == k2:
             return i
         if i == SLOT_EMPTY:
+            # a stored (k1, k2) would have its home at h and lie beyond s,
+            # so map_ok would have s in use
+            Assert(Forall(int, lambda p: (Implies(
+                0 <= p and p <= mask and slot_word(t, p, SLOT_FLOW) >= 0,
+                0 <= slot_word(t, p, SLOT_KEY1) and slot_word(t, p, SLOT_KEY1) < KEY_LIMIT and
+                0 <= slot_word(t, p, SLOT_KEY2) and slot_word(t, p, SLOT_KEY2) < KEY_LIMIT and
+                slot_word(t, p, SLOT_HOME) == home_of(slot_word(t, p, SLOT_KEY1), slot_word(t, p, SLOT_KEY2),
+                                                      t[H_SALT], mask + 1)), [[slot_word(t, p, SLOT_FLOW)]])))
+            Assert(h == home_of(k1, k2, t[H_SALT], mask + 1))
+            Assert(Forall(int, lambda p: (Implies(
+                0 <= p and p <= mask and slot_word(t, p, SLOT_FLOW) >= 0 and
+                slot_word(t, p, SLOT_KEY1) == k1 and slot_word(t, p, SLOT_KEY2) == k2,
+                home_of(slot_word(t, p, SLOT_KEY1), slot_word(t, p, SLOT_KEY2), t[H_SALT], mask + 1) ==
+                home_of(k1, k2, t[H_SALT], mask + 1)), [[slot_word(t, p, SLOT_FLOW)]])))
+            Assert(Forall(int, lambda p: (Implies(
+                0 <= p and p <= mask and slot_word(t, p, SLOT_FLOW) >= 0 and
+                slot_word(t, p, SLOT_KEY1) == k1 and slot_word(t, p, SLOT_KEY2) == k2,
+                slot_word(t, p, SLOT_HOME) == h), [[slot_word(t, p, SLOT_FLOW)]])))
+            Assert(Forall(int, lambda p: (Implies(
+                0 <= p and p <= mask and slot_word(t, p, SLOT_FLOW) >= 0 and
+                slot_word(t, p, SLOT_KEY1) == k1 and slot_word(t, p, SLOT_KEY2) == k2,
+                probe_dist(h, s, mask + 1) < probe_dist(h, p, mask + 1)),
+                [[slot_word(t, p, SLOT_FLOW)]])))
             return -1
         s = s + 1 if s < mask else 0
     return -1

@@ -9,7 +9,7 @@ Z3 clean triggers), and states the modules' invariants.
 
 from typing import List
 
-from nagini_contracts.contracts import Requires, Implies, Forall, Forall2, Pure, Opaque, Acc, list_pred
+from nagini_contracts.contracts import Requires, Implies, Forall, Forall2, Pure, Acc, list_pred
 from vernat.state.layout import (
     HEADER_WORDS, H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD,
     SLOT_WORDS, FLOW_WORDS, LINK_WORDS, RING_WORDS, F_LAST_SEEN, FREE, L_PREV, L_NEXT,
@@ -141,10 +141,8 @@ def probe_dist(h: int, s: int, n: int) -> int:
 
 
 @Pure
-@Opaque
 def hash_of(k1: int, k2: int, salt: int) -> int:
-    """flowmap.key_hash, for contracts (opaque: its arithmetic is revealed
-    only where key_hash is proven, so Z3 sees it nowhere else)."""
+    """flowmap.key_hash, for contracts."""
     Requires(0 <= k1 and k1 < KEY_LIMIT and 0 <= k2 and k2 < KEY_LIMIT)
     Requires(0 <= salt and salt < SALT_LIMIT)
     x = ((k1 % 4294967296) * 0x6F4F2A1
@@ -155,10 +153,8 @@ def hash_of(k1: int, k2: int, salt: int) -> int:
 
 
 @Pure
-@Opaque
 def home_of(k1: int, k2: int, salt: int, nslots: int) -> int:
-    """The slot where the probe for key (k1, k2) starts (flowmap.map_home;
-    opaque like hash_of)."""
+    """The slot where the probe for key (k1, k2) starts (flowmap.map_home)."""
     Requires(0 <= k1 and k1 < KEY_LIMIT and 0 <= k2 and k2 < KEY_LIMIT)
     Requires(0 <= salt and salt < SALT_LIMIT)
     return hash_of(k1, k2, salt) * nslots // 4294967296

@@ -31,7 +31,7 @@ from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, slot_word, probe_dist, hash_of, home_of, map_ok,
 )
 from vernat.state.layout import (
-    HEADER_WORDS, H_CAPACITY, H_MASK, H_SALT, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2,
+    HEADER_WORDS, SLOT_WORDS, H_CAPACITY, H_MASK, H_SALT, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2,
     SLOT_EMPTY, KEY_LIMIT, SALT_LIMIT, F_KEY1, F_KEY2,
     slot_at, flow_at, cache_hint,
 )
@@ -171,10 +171,29 @@ def map_free_slot(t: List[int], h: int) -> int:
     return h
 
 
+def slot_fill(t: List[int], s: int, i: int, h: int, k1: int, k2: int) -> None:
+    """Write entry (i, h, k1, k2) into slot s; no other word changes."""
+    Requires(Acc(list_pred(t)) and geometry(t) and 0 <= s and s <= t[H_MASK])
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(slot_word(t, s, SLOT_FLOW) == i and slot_word(t, s, SLOT_HOME) == h and
+            slot_word(t, s, SLOT_KEY1) == k1 and slot_word(t, s, SLOT_KEY2) == k2)
+    Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
+        (w < HEADER_WORDS + SLOT_WORDS * s or HEADER_WORDS + SLOT_WORDS * s + SLOT_WORDS <= w),
+        word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    at = slot_at(t, s)
+    t[at + SLOT_FLOW] = i
+    t[at + SLOT_HOME] = h
+    t[at + SLOT_KEY1] = k1
+    t[at + SLOT_KEY2] = k2
+
+
 def map_insert(t: List[int], i: int) -> int:
     """Store flow i under the key in its record; returns the slot used. The
-    key (48-bit words) must be absent, i stored nowhere, and a slot not in
-    use (nslots >= 2 x capacity > count guarantees one)."""
+    key (48-bit words) must be absent, i stored nowhere, and a slot empty
+    (nslots >= 2 x capacity > count guarantees one)."""
     Requires(Acc(list_pred(t)) and map_ok(t) and 0 <= i and i < cap(t))
     Requires(0 <= flow_word(t, i, F_KEY1) and flow_word(t, i, F_KEY1) < KEY_LIMIT)
     Requires(0 <= flow_word(t, i, F_KEY2) and flow_word(t, i, F_KEY2) < KEY_LIMIT)
@@ -194,8 +213,8 @@ def map_insert(t: List[int], i: int) -> int:
                                            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
     Ensures(0 <= Result() and Result() <= t[H_MASK] and Old(slot_word(t, Result(), SLOT_FLOW)) < 0)
     Ensures(slot_word(t, Result(), SLOT_FLOW) == i and
-            slot_word(t, Result(), SLOT_KEY1) == flow_word(t, i, F_KEY1) and
-            slot_word(t, Result(), SLOT_KEY2) == flow_word(t, i, F_KEY2))
+            slot_word(t, Result(), SLOT_KEY1) == Old(flow_word(t, i, F_KEY1)) and
+            slot_word(t, Result(), SLOT_KEY2) == Old(flow_word(t, i, F_KEY2)))
     Ensures(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and s != Result(),
         slot_word(t, s, SLOT_FLOW) == Old(slot_word(t, s, SLOT_FLOW)) and
         slot_word(t, s, SLOT_HOME) == Old(slot_word(t, s, SLOT_HOME)) and
@@ -208,11 +227,13 @@ def map_insert(t: List[int], i: int) -> int:
     k2 = t[r + F_KEY2]
     h = map_home(t, k1, k2)
     s = map_free_slot(t, h)
-    at = slot_at(t, s)
-    t[at + SLOT_FLOW] = i
-    t[at + SLOT_HOME] = h
-    t[at + SLOT_KEY1] = k1
-    t[at + SLOT_KEY2] = k2
+    slot_fill(t, s, i, h, k1, k2)
+    Assert(Forall(int, lambda p: (Implies(0 <= p and p <= t[H_MASK] and p != s,
+        slot_word(t, p, SLOT_FLOW) == Old(slot_word(t, p, SLOT_FLOW)) and
+        slot_word(t, p, SLOT_HOME) == Old(slot_word(t, p, SLOT_HOME)) and
+        slot_word(t, p, SLOT_KEY1) == Old(slot_word(t, p, SLOT_KEY1)) and
+        slot_word(t, p, SLOT_KEY2) == Old(slot_word(t, p, SLOT_KEY2))),
+        [[slot_word(t, p, SLOT_FLOW)], [slot_word(t, p, SLOT_HOME)]])))
     return s
 
 

@@ -149,7 +149,7 @@ def hash_of(k1: int, k2: int, salt: int) -> int:
          + ((k2 % 65536) * 65536 + k1 // 4294967296) * 0x3C6EF35
          + (k2 // 65536) * 0x5BD1E99
          + salt * 0x27D4EB3)
-    return (x // 1048576 + x // 2199023255552) % 4294967296 * 0x4F1BBCDD % 4294967296
+    return (x // 1048576 + x // 2199023255552) % 4294967296
 
 
 @Pure
@@ -157,7 +157,7 @@ def home_of(k1: int, k2: int, salt: int, nslots: int) -> int:
     """The slot where the probe for key (k1, k2) starts (flowmap.map_home)."""
     Requires(0 <= k1 and k1 < KEY_LIMIT and 0 <= k2 and k2 < KEY_LIMIT)
     Requires(0 <= salt and salt < SALT_LIMIT)
-    return hash_of(k1, k2, salt) * nslots // 4294967296
+    return hash_of(k1, k2, salt) % 262144 * nslots // 262144
 
 
 @Pure

@@ -131,7 +131,7 @@ def slot_word(t: List[int], s: int, f: int) -> int:
     """Word f (SLOT_FLOW .. SLOT_KEY2) of slot s."""
     Requires(Acc(list_pred(t), 1/2) and geometry(t))
     Requires(0 <= s and s <= t[H_MASK] and 0 <= f and f < SLOT_WORDS)
-    return t[HEADER_WORDS + SLOT_WORDS * s + f]
+    return word(t, HEADER_WORDS + SLOT_WORDS * s + f)
 
 
 @Pure

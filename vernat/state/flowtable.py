@@ -31,10 +31,10 @@ from vernat.state.model import (
 
 from vernat.state.layout import (
     H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT,
-    HEADER_WORDS, SLOT_FLOW, SLOT_CHAIN, SLOT_KEY1, SLOT_KEY2, F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE,
+    HEADER_WORDS, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2, SLOT_EMPTY, F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE,
     L_PREV, L_NEXT, R_RING, R_POS, slot_at, flow_at, link_at, ring_at, cache_hint,
 )
-from vernat.state.flowmap import key_hash, map_find, map_insert, map_erase
+from vernat.state.flowmap import key_hash, map_find, map_insert, map_erase, map_prefetch
 from vernat.state.allocator import (
     index_allocate, index_refresh, index_free, index_oldest, index_is_allocated,
 )
@@ -54,8 +54,8 @@ def table_init(t, capacity, nslots, salt):
     t[H_SALT] = salt & 0xFFFFFFFF
     for s in range(nslots):
         at = slot_at(t, s)
-        t[at + SLOT_FLOW] = -1
-        t[at + SLOT_CHAIN] = 0
+        t[at + SLOT_FLOW] = SLOT_EMPTY
+        t[at + SLOT_HOME] = 0
         t[at + SLOT_KEY1] = 0
         t[at + SLOT_KEY2] = 0
     for i in range(capacity):
@@ -172,7 +172,7 @@ def flow_prefetch_key(t, k1, k2):
     """Hint: a lookup of (k1, k2) is coming. Changes nothing."""
     Requires(table(t))
     Ensures(table(t) and state(t) == Old(state(t)))
-    cache_hint(t, slot_at(t, key_hash(k1, k2, t[H_SALT]) & t[H_MASK]))
+    map_prefetch(t, k1, k2)
 
 
 def flow_prefetch_index(t, i):

@@ -9,12 +9,15 @@ Z3 clean triggers), and states the modules' invariants.
 
 from typing import List
 
-from nagini_contracts.contracts import Requires, Implies, Forall, Pure, Acc, list_pred
+from nagini_contracts.contracts import Requires, Implies, Forall, Forall2, Pure, Acc, list_pred
 from vernat.state.layout import (
     HEADER_WORDS, H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD,
     SLOT_WORDS, FLOW_WORDS, LINK_WORDS, RING_WORDS, F_LAST_SEEN, FREE, L_PREV, L_NEXT,
     R_RING, R_POS,
     MAX_CAPACITY, MAX_TIME,
+)
+from vernat.state.layout import (
+    H_SALT, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2, SLOT_EMPTY, KEY_LIMIT, SALT_LIMIT,
 )
 
 
@@ -119,3 +122,74 @@ def allocator_ok(t: List[int]) -> bool:
                    (flow_word(t, i, F_LAST_SEEN) == FREE) ==
                    (ring_offset(t, ring_word(t, i, R_POS)) < t[H_CAPACITY] - t[H_COUNT])),
                    [[flow_word(t, i, F_LAST_SEEN)], [ring_word(t, i, R_POS)]])))
+
+
+# ---- the flow map (flowmap.py) ----
+
+@Pure
+def slot_word(t: List[int], s: int, f: int) -> int:
+    """Word f (SLOT_FLOW .. SLOT_KEY2) of slot s."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Requires(0 <= s and s <= t[H_MASK] and 0 <= f and f < SLOT_WORDS)
+    return word(t, HEADER_WORDS + SLOT_WORDS * s + f)
+
+
+@Pure
+def probe_dist(h: int, s: int, n: int) -> int:
+    """How many probe steps lead from slot h to slot s among n slots (wrapping)."""
+    return s - h if s >= h else s - h + n
+
+
+@Pure
+def hash_of(k1: int, k2: int, salt: int) -> int:
+    """flowmap.key_hash, for contracts."""
+    Requires(0 <= k1 and k1 < KEY_LIMIT and 0 <= k2 and k2 < KEY_LIMIT)
+    Requires(0 <= salt and salt < SALT_LIMIT)
+    x = ((k1 % 4294967296) * 0x6F4F2A1
+         + ((k2 % 65536) * 65536 + k1 // 4294967296) * 0x3C6EF35
+         + (k2 // 65536) * 0x5BD1E99
+         + salt * 0x27D4EB3)
+    return (x // 1048576 + x // 2199023255552) % 4294967296
+
+
+@Pure
+def home_of(k1: int, k2: int, salt: int, nslots: int) -> int:
+    """The slot where the probe for key (k1, k2) starts (flowmap.map_home)."""
+    Requires(0 <= k1 and k1 < KEY_LIMIT and 0 <= k2 and k2 < KEY_LIMIT)
+    Requires(0 <= salt and salt < SALT_LIMIT)
+    return hash_of(k1, k2, salt) % 262144 * nslots // 262144
+
+
+@Pure
+def map_ok(t: List[int]) -> bool:
+    """The flow map's invariant. Each slot is empty or holds a flow index below the capacity with a 48-bit key whose home slot it
+    records; every slot on the probe path from a stored key's home to its
+    slot is non-empty (so a lookup may stop at the first empty slot); no two
+    slots hold the same index or the same key."""
+    Requires(Acc(list_pred(t), 1/2))
+    return (geometry(t) and 0 <= t[H_SALT] and t[H_SALT] < SALT_LIMIT and
+            Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK],
+                   SLOT_EMPTY <= slot_word(t, s, SLOT_FLOW) and
+                   slot_word(t, s, SLOT_FLOW) < t[H_CAPACITY] and
+                   Implies(slot_word(t, s, SLOT_FLOW) >= 0,
+                           0 <= slot_word(t, s, SLOT_HOME) and slot_word(t, s, SLOT_HOME) <= t[H_MASK] and
+                           0 <= slot_word(t, s, SLOT_KEY1) and slot_word(t, s, SLOT_KEY1) < KEY_LIMIT and
+                           0 <= slot_word(t, s, SLOT_KEY2) and slot_word(t, s, SLOT_KEY2) < KEY_LIMIT and
+                           slot_word(t, s, SLOT_HOME) ==
+                           home_of(slot_word(t, s, SLOT_KEY1), slot_word(t, s, SLOT_KEY2),
+                                   t[H_SALT], t[H_MASK] + 1))),
+                   [[slot_word(t, s, SLOT_FLOW)]])) and
+            Forall2(int, int, lambda p, q: (Implies(
+                   0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and
+                   slot_word(t, p, SLOT_FLOW) >= 0 and
+                   probe_dist(slot_word(t, p, SLOT_HOME), q, t[H_MASK] + 1) <
+                   probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1),
+                   slot_word(t, q, SLOT_FLOW) != SLOT_EMPTY),
+                   [[slot_word(t, p, SLOT_HOME), slot_word(t, q, SLOT_FLOW)]])) and
+            Forall2(int, int, lambda p, q: (Implies(
+                   0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and p != q and
+                   slot_word(t, p, SLOT_FLOW) >= 0 and slot_word(t, q, SLOT_FLOW) >= 0,
+                   slot_word(t, p, SLOT_FLOW) != slot_word(t, q, SLOT_FLOW) and
+                   (slot_word(t, p, SLOT_KEY1) != slot_word(t, q, SLOT_KEY1) or
+                    slot_word(t, p, SLOT_KEY2) != slot_word(t, q, SLOT_KEY2))),
+                   [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))

@@ -8,11 +8,10 @@ NAT can expose it read-only for `vernat flows`.
     [ header | slots: 4 words x nslots | flows: 4 words x capacity
              | links: 2 words x capacity | ring: 2 words x capacity ]
 
-Slots (open addressing, nslots a power of two >= 2 x capacity):
-    SLOT_FLOW   index of the flow stored in this slot, or -1
-    SLOT_CHAIN  how many stored keys probed *past* this slot (libVig-style
-                chain counter: lookups stop at a slot whose counter is 0, so
-                erasing never leaves tombstones behind)
+Slots (open addressing with linear probing, nslots >= 2 x capacity):
+    SLOT_FLOW   index of the flow stored in this slot, or SLOT_EMPTY (-1);
+                no tombstones (flowmap.py: erase shifts entries back)
+    SLOT_HOME   the slot where the stored key's probe starts (from its hash)
     SLOT_KEY1/SLOT_KEY2  a copy of the stored flow's key, so that probing
                 past other keys never touches their flow records (one cache
                 miss per lookup instead of one per probe)
@@ -54,9 +53,12 @@ HEADER_WORDS = 16
 
 SLOT_WORDS = 4
 SLOT_FLOW = 0
-SLOT_CHAIN = 1
+SLOT_HOME = 1
 SLOT_KEY1 = 2
 SLOT_KEY2 = 3
+SLOT_EMPTY = -1     # SLOT_FLOW of a free slot: a lookup stops there
+KEY_LIMIT = 281474976710656     # 2 ** 48: keys are address << 16 | port
+SALT_LIMIT = 4294967296         # 2 ** 32: the hash salt and the hash are 32-bit
 
 FLOW_WORDS = 4
 F_KEY1 = 0

@@ -329,6 +329,35 @@ def index_allocate(t: List[int], now: int) -> int:
     return i
 
 
+def lru_touch(t: List[int], i: int) -> None:
+    """Make linked index i the newest."""
+    Requires(Acc(list_pred(t)) and geometry(t) and links_ok(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(t[H_NEWEST] == i)
+    Ensures(links_ok(t))
+    if t[H_NEWEST] != i:
+        lru_unlink(t, i)
+        lru_append(t, i)
+
+
 def index_refresh(t: List[int], i: int, now: int) -> None:
     """Mark allocated index i used at `now` (now >= every stored time)."""
     Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= i and i < cap(t))
@@ -354,10 +383,52 @@ def index_refresh(t: List[int], i: int, now: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(flow_word(t, i, F_LAST_SEEN) == now and t[H_NEWEST] == i)
     Ensures(allocator_ok(t))
+    lru_touch(t, i)
     _set_last_seen(t, i, now)
-    if t[H_NEWEST] != i:
-        lru_unlink(t, i)
-        lru_append(t, i)
+
+
+def _ring_swap(t: List[int], i: int, p: int) -> None:
+    """Move index i to ring position p, and the index that was at p to i's
+    old position (a swap in the permutation and in its inverse)."""
+    Requires(Acc(list_pred(t)) and geometry(t) and ring_ok(t))
+    Requires(0 <= i and i < cap(t) and 0 <= p and p < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(ring_ok(t))
+    Ensures(ring_word(t, p, R_RING) == i and ring_word(t, i, R_POS) == p)
+    Ensures(ring_word(t, Old(ring_word(t, i, R_POS)), R_RING) == Old(ring_word(t, p, R_RING)))
+    Ensures(ring_word(t, Old(ring_word(t, p, R_RING)), R_POS) == Old(ring_word(t, i, R_POS)))
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i and
+                                           k != Old(ring_word(t, p, R_RING)),
+            ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != p and
+                                           k != Old(ring_word(t, i, R_POS)),
+            ring_word(t, k, R_RING) == Old(ring_word(t, k, R_RING))), [[ring_word(t, k, R_RING)]])))
+    q = t[ring_at(t, i) + R_POS]
+    j = t[ring_at(t, p) + R_RING]
+    Assert(q == ring_word(t, i, R_POS) and j == ring_word(t, p, R_RING))
+    Assert(ring_word(t, j, R_POS) == p and ring_word(t, q, R_RING) == i)
+    _set_ring(t, q, j)
+    _set_pos(t, j, q)
+    _set_ring(t, p, i)
+    _set_pos(t, i, p)
 
 
 def index_free(t: List[int], i: int) -> None:
@@ -394,14 +465,8 @@ def index_free(t: List[int], i: int) -> None:
     p = t[H_RING_HEAD] + capacity - count
     if p >= capacity:
         p = p - capacity
-    q = t[ring_at(t, i) + R_POS]
-    j = t[ring_at(t, p) + R_RING]
-    Assert(q == ring_word(t, i, R_POS) and j == ring_word(t, p, R_RING))
-    Assert(ring_word(t, j, R_POS) == p and ring_word(t, q, R_RING) == i)
-    _set_ring(t, q, j)
-    _set_pos(t, j, q)
-    _set_ring(t, p, i)
-    _set_pos(t, i, p)
+    Assert(ring_offset(t, p) == capacity - count and ring_offset(t, ring_word(t, i, R_POS)) >= capacity - count)
+    _ring_swap(t, i, p)
     _set_header(t, H_COUNT, count - 1)
 
 

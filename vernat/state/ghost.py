@@ -91,30 +91,39 @@ def ring_offset(t: List[int], p: int) -> int:
 
 
 @Pure
-def allocator_ok(t: List[int]) -> bool:
-    """The allocator's invariant: the ring is a permutation of the indices
-    (R_RING and R_POS inverse to each other) whose window of
-    capacity - count positions from the head holds exactly the free indices
-    (last_seen == FREE); every link and time in range."""
-    Requires(Acc(list_pred(t), 1/2))
-    return (geometry(t) and 0 <= t[H_COUNT] and t[H_COUNT] <= t[H_CAPACITY] and
-            0 <= t[H_RING_HEAD] and t[H_RING_HEAD] < t[H_CAPACITY] and
-            -1 <= t[H_OLDEST] and t[H_OLDEST] < t[H_CAPACITY] and
+def links_ok(t: List[int]) -> bool:
+    """The LRU list's ends and every link are in range (-1 .. capacity - 1)."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    return (-1 <= t[H_OLDEST] and t[H_OLDEST] < t[H_CAPACITY] and
             -1 <= t[H_NEWEST] and t[H_NEWEST] < t[H_CAPACITY] and
-            Forall(int, lambda k: (Implies(0 <= k and k < t[H_CAPACITY],
+            Forall(int, lambda i: (Implies(0 <= i and i < t[H_CAPACITY],
+                   -1 <= link_word(t, i, L_PREV) and link_word(t, i, L_PREV) < t[H_CAPACITY] and
+                   -1 <= link_word(t, i, L_NEXT) and link_word(t, i, L_NEXT) < t[H_CAPACITY]),
+                   [[link_word(t, i, L_PREV)], [link_word(t, i, L_NEXT)]])))
+
+
+@Pure
+def ring_ok(t: List[int]) -> bool:
+    """R_RING is a permutation of the indices and R_POS its inverse."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    return (Forall(int, lambda k: (Implies(0 <= k and k < t[H_CAPACITY],
                    0 <= ring_word(t, k, R_RING) and ring_word(t, k, R_RING) < t[H_CAPACITY] and
                    ring_word(t, ring_word(t, k, R_RING), R_POS) == k),
                    [[ring_word(t, k, R_RING)]])) and
             Forall(int, lambda i: (Implies(0 <= i and i < t[H_CAPACITY],
                    0 <= ring_word(t, i, R_POS) and ring_word(t, i, R_POS) < t[H_CAPACITY] and
                    ring_word(t, ring_word(t, i, R_POS), R_RING) == i),
-                   [[ring_word(t, i, R_POS)]])) and
-            Forall(int, lambda i: (Implies(0 <= i and i < t[H_CAPACITY],
-                   -1 <= link_word(t, i, L_PREV) and link_word(t, i, L_PREV) < t[H_CAPACITY]),
-                   [[link_word(t, i, L_PREV)]])) and
-            Forall(int, lambda i: (Implies(0 <= i and i < t[H_CAPACITY],
-                   -1 <= link_word(t, i, L_NEXT) and link_word(t, i, L_NEXT) < t[H_CAPACITY]),
-                   [[link_word(t, i, L_NEXT)]])) and
+                   [[ring_word(t, i, R_POS)]])))
+
+
+@Pure
+def free_ok(t: List[int]) -> bool:
+    """count and the ring head in range; the ring window of capacity - count
+    positions from the head holds exactly the free indices (last_seen ==
+    FREE), and every time is in FREE .. MAX_TIME."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    return (0 <= t[H_COUNT] and t[H_COUNT] <= t[H_CAPACITY] and
+            0 <= t[H_RING_HEAD] and t[H_RING_HEAD] < t[H_CAPACITY] and
             Forall(int, lambda i: (Implies(0 <= i and i < t[H_CAPACITY],
                    FREE <= flow_word(t, i, F_LAST_SEEN) and
                    flow_word(t, i, F_LAST_SEEN) <= MAX_TIME and
@@ -122,6 +131,16 @@ def allocator_ok(t: List[int]) -> bool:
                    (flow_word(t, i, F_LAST_SEEN) == FREE) ==
                    (ring_offset(t, ring_word(t, i, R_POS)) < t[H_CAPACITY] - t[H_COUNT])),
                    [[flow_word(t, i, F_LAST_SEEN)], [ring_word(t, i, R_POS)]])))
+
+
+@Pure
+def allocator_ok(t: List[int]) -> bool:
+    """The allocator's invariant: the ring is a permutation of the indices
+    (R_RING and R_POS inverse to each other) whose window of
+    capacity - count positions from the head holds exactly the free indices
+    (last_seen == FREE); every link and time in range."""
+    Requires(Acc(list_pred(t), 1/2))
+    return geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t)
 
 
 # ---- the flow map (flowmap.py) ----

@@ -1,0 +1,592 @@
+# Experiment (not product code): allocator.py with index_free = lru_unlink + _release.
+# _release alone did not verify in 390 s (docs/progress-prove.md, session of 2026-11-29 11:00-12:45).
+"""Index allocator that keeps allocated indices in least-recently-used order.
+
+Allocated indices form a doubly linked list (L_PREV/L_NEXT) from the oldest
+(H_OLDEST) to the newest (H_NEWEST); free indices a FIFO queue, kept as a
+window of a ring that holds every index once (R_RING, with its inverse
+R_POS; layout.py), so a freed external port is the last to be reused.
+Every time stamp written is the current `now`, and `now` never goes
+backwards, so list order is also last-seen order: expiry only ever looks at
+the oldest entry. Allocate, refresh and free are O(1). An index is allocated
+exactly when its F_LAST_SEEN is >= 0 (FREE = -1 otherwise).
+
+Every store goes through a one-word setter (`_set_*`) whose contract says
+which word changed and that every other word the library reads is
+unchanged: the proofs of the operations then reason about named words
+(ghost.py) instead of a chain of list updates, which Nagini handles in
+seconds instead of not finishing. numba inlines the setters.
+
+Proven with Nagini (vernat prove; each function with --select, see
+docs/progress-prove.md): the setters, lru_append/lru_unlink/lru_touch (links
+stay in range), index_allocate (fails exactly when count = capacity, else
+takes the index freed longest ago), index_refresh, index_oldest,
+index_is_allocated, against allocator_ok (ghost.py: the ring window holds
+exactly the free indices in the order freed) and their frames. Not yet
+proven: _ring_swap and index_free (Nagini does not finish), hence the module
+is still ✘; nor that the linked list holds exactly the allocated indices in
+last-seen order (only that its links stay in range); see docs/trust.md.
+"""
+
+from typing import List
+
+from nagini_contracts.contracts import (
+    Requires, Ensures, Result, Old, Implies, Forall, Assert, Acc, list_pred,
+)
+from vernat.state.ghost import (
+    geometry, cap, flows_base, word, flow_word, link_word, ring_word, ring_offset, allocator_ok,
+    links_ok, ring_ok, free_ok,
+)
+from vernat.state.layout import (
+    H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT, MAX_TIME,
+    F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE, L_PREV, L_NEXT, R_RING, R_POS,
+    flow_at, link_at, ring_at,
+)
+
+
+def _set_header(t: List[int], h: int, v: int) -> None:
+    """t[h] = v for one of the allocator's header words."""
+    Requires(Acc(list_pred(t)) and geometry(t))
+    Requires(h == H_COUNT or h == H_OLDEST or h == H_NEWEST or h == H_RING_HEAD)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(Implies(h != H_COUNT, t[H_COUNT] == Old(t[H_COUNT])))
+    Ensures(Implies(h != H_OLDEST, t[H_OLDEST] == Old(t[H_OLDEST])))
+    Ensures(Implies(h != H_NEWEST, t[H_NEWEST] == Old(t[H_NEWEST])))
+    Ensures(Implies(h != H_RING_HEAD, t[H_RING_HEAD] == Old(t[H_RING_HEAD])))
+    Ensures(t[h] == v)
+    t[h] = v
+
+
+def _set_last_seen(t: List[int], i: int, v: int) -> None:
+    Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(flow_word(t, i, F_LAST_SEEN) == v)
+    t[flow_at(t, i) + F_LAST_SEEN] = v
+
+
+def _set_prev(t: List[int], i: int, v: int) -> None:
+    Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(link_word(t, i, L_PREV) == v)
+    t[link_at(t, i) + L_PREV] = v
+
+
+def _set_next(t: List[int], i: int, v: int) -> None:
+    Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(link_word(t, i, L_NEXT) == v)
+    t[link_at(t, i) + L_NEXT] = v
+
+
+def _set_ring(t: List[int], i: int, v: int) -> None:
+    Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(ring_word(t, i, R_RING) == v)
+    t[ring_at(t, i) + R_RING] = v
+
+
+def _set_pos(t: List[int], i: int, v: int) -> None:
+    Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(ring_word(t, i, R_POS) == v)
+    t[ring_at(t, i) + R_POS] = v
+
+
+def lru_append(t: List[int], i: int) -> None:
+    """Link index i (unlinked) as the newest."""
+    Requires(Acc(list_pred(t)) and geometry(t) and links_ok(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(t[H_NEWEST] == i)
+    Ensures(links_ok(t))
+    last = t[H_NEWEST]
+    _set_prev(t, i, last)
+    _set_next(t, i, -1)
+    if last >= 0:
+        _set_next(t, last, i)
+    else:
+        _set_header(t, H_OLDEST, i)
+    _set_header(t, H_NEWEST, i)
+
+
+def lru_unlink(t: List[int], i: int) -> None:
+    """Unlink allocated index i from the list."""
+    Requires(Acc(list_pred(t)) and geometry(t) and links_ok(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(links_ok(t))
+    r = link_at(t, i)
+    prev = t[r + L_PREV]
+    nxt = t[r + L_NEXT]
+    Assert(prev == link_word(t, i, L_PREV) and nxt == link_word(t, i, L_NEXT))
+    if prev >= 0:
+        _set_next(t, prev, nxt)
+    else:
+        _set_header(t, H_OLDEST, nxt)
+    if nxt >= 0:
+        _set_prev(t, nxt, prev)
+    else:
+        _set_header(t, H_NEWEST, prev)
+
+
+def index_allocate(t: List[int], now: int) -> int:
+    """Take the index freed longest ago, mark it used at `now` and newest;
+    -1 when every index is allocated."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= now and now <= MAX_TIME)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != Result(),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures((Result() == -1) == (Old(t[H_COUNT]) == Old(t[H_CAPACITY])))
+    Ensures(Implies(Result() == -1, t[H_COUNT] == Old(t[H_COUNT]) and
+                    Forall(int, lambda w: Implies(0 <= w and w < len(t),
+                                                  word(t, w) == Old(word(t, w))))))
+    Ensures(Implies(Result() != -1,
+                    Result() == Old(ring_word(t, t[H_RING_HEAD], R_RING)) and
+                    0 <= Result() and Result() < cap(t) and
+                    Old(flow_word(t, Result(), F_LAST_SEEN)) == FREE and
+                    flow_word(t, Result(), F_LAST_SEEN) == now and
+                    t[H_COUNT] == Old(t[H_COUNT]) + 1 and t[H_NEWEST] == Result()))
+    Ensures(allocator_ok(t))
+    capacity = t[H_CAPACITY]
+    count = t[H_COUNT]
+    if count >= capacity:
+        return -1
+    head = t[H_RING_HEAD]
+    i = t[ring_at(t, head) + R_RING]
+    Assert(i == ring_word(t, head, R_RING) and ring_word(t, i, R_POS) == head)
+    _set_header(t, H_RING_HEAD, head + 1 if head + 1 < capacity else 0)
+    _set_header(t, H_COUNT, count + 1)
+    _set_last_seen(t, i, now)
+    lru_append(t, i)
+    return i
+
+
+def lru_touch(t: List[int], i: int) -> None:
+    """Make linked index i the newest."""
+    Requires(Acc(list_pred(t)) and geometry(t) and links_ok(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(t[H_NEWEST] == i)
+    Ensures(links_ok(t))
+    if t[H_NEWEST] != i:
+        lru_unlink(t, i)
+        lru_append(t, i)
+
+
+def index_refresh(t: List[int], i: int, now: int) -> None:
+    """Mark allocated index i used at `now` (now >= every stored time)."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= i and i < cap(t))
+    Requires(flow_word(t, i, F_LAST_SEEN) != FREE and 0 <= now and now <= MAX_TIME)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(flow_word(t, i, F_LAST_SEEN) == now and t[H_NEWEST] == i)
+    Ensures(allocator_ok(t))
+    lru_touch(t, i)
+    _set_last_seen(t, i, now)
+
+
+def _ring_put(t: List[int], p: int, i: int) -> None:
+    """Ring position p holds index i (R_RING[p] = i, R_POS[i] = p)."""
+    Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t) and 0 <= p and p < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(ring_word(t, p, R_RING) == i and ring_word(t, i, R_POS) == p)
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != p,
+            ring_word(t, k, R_RING) == Old(ring_word(t, k, R_RING))), [[ring_word(t, k, R_RING)]])))
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i,
+            ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
+    _set_ring(t, p, i)
+    _set_pos(t, i, p)
+
+
+def _ring_swap_words(t: List[int], i: int, p: int, q: int, j: int) -> None:
+    """R_RING[q] = j, R_POS[j] = q, then R_RING[p] = i, R_POS[i] = p."""
+    Requires(Acc(list_pred(t)) and geometry(t))
+    Requires(0 <= i and i < cap(t) and 0 <= p and p < cap(t) and 0 <= q and q < cap(t) and
+             0 <= j and j < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(ring_word(t, p, R_RING) == i and ring_word(t, i, R_POS) == p)
+    Ensures(Implies(q != p, ring_word(t, q, R_RING) == j))
+    Ensures(Implies(j != i, ring_word(t, j, R_POS) == q))
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != p and k != q,
+            ring_word(t, k, R_RING) == Old(ring_word(t, k, R_RING))), [[ring_word(t, k, R_RING)]])))
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i and k != j,
+            ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
+    _ring_put(t, q, j)
+    _ring_put(t, p, i)
+
+
+def _ring_swap(t: List[int], i: int, p: int) -> None:
+    """Move index i to ring position p, and the index that was at p to i's
+    old position (a swap in the permutation and in its inverse)."""
+    Requires(Acc(list_pred(t)) and geometry(t) and ring_ok(t))
+    Requires(0 <= i and i < cap(t) and 0 <= p and p < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(ring_ok(t))
+    Ensures(ring_word(t, p, R_RING) == i and ring_word(t, i, R_POS) == p)
+    Ensures(ring_word(t, Old(ring_word(t, p, R_RING)), R_POS) == Old(ring_word(t, i, R_POS)))
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i and
+                                           k != Old(ring_word(t, p, R_RING)),
+            ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
+    q = t[ring_at(t, i) + R_POS]
+    j = t[ring_at(t, p) + R_RING]
+    Assert(q == ring_word(t, i, R_POS) and j == ring_word(t, p, R_RING))
+    Assert(ring_word(t, j, R_POS) == p and ring_word(t, q, R_RING) == i)
+    _ring_swap_words(t, i, p, q, j)
+
+
+def _release(t: List[int], i: int) -> None:
+    """Mark allocated index i free and put it at the back of the free window."""
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t))
+    Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) - 1)
+    Ensures(flow_word(t, i, F_LAST_SEEN) == FREE)
+    Ensures(ring_offset(t, ring_word(t, i, R_POS)) == cap(t) - t[H_COUNT] - 1)
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t) and j != i and
+                                          flow_word(t, j, F_LAST_SEEN) == FREE,
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)))))
+    Ensures(free_ok(t) and ring_ok(t))
+    _set_last_seen(t, i, FREE)
+    capacity = t[H_CAPACITY]
+    count = t[H_COUNT]
+    p = t[H_RING_HEAD] + capacity - count
+    if p >= capacity:
+        p = p - capacity
+    Assert(ring_offset(t, p) == capacity - count and ring_offset(t, ring_word(t, i, R_POS)) >= capacity - count)
+    _ring_swap(t, i, p)
+    _set_header(t, H_COUNT, count - 1)
+
+
+def index_free(t: List[int], i: int) -> None:
+    """Return allocated index i to the back of the free queue: swap it into
+    the ring position just past the free window, and widen the window."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= i and i < cap(t))
+    Requires(flow_word(t, i, F_LAST_SEEN) != FREE)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) - 1)
+    Ensures(flow_word(t, i, F_LAST_SEEN) == FREE)
+    Ensures(ring_offset(t, ring_word(t, i, R_POS)) == cap(t) - t[H_COUNT] - 1)
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t) and j != i and
+                                          flow_word(t, j, F_LAST_SEEN) == FREE,
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)))))
+    Ensures(allocator_ok(t))
+    lru_unlink(t, i)
+    _release(t, i)
+
+
+def index_oldest(t: List[int]) -> int:
+    """Least recently used allocated index, or -1 when none is allocated."""
+    Requires(Acc(list_pred(t), 1/2) and allocator_ok(t))
+    Ensures(Acc(list_pred(t), 1/2) and allocator_ok(t))
+    Ensures(Result() == t[H_OLDEST] and -1 <= Result() and Result() < cap(t))
+    return t[H_OLDEST]
+
+
+def index_is_allocated(t: List[int], i: int) -> bool:
+    """True when 0 <= i < capacity and i is allocated (total: any i is fine)."""
+    Requires(Acc(list_pred(t), 1/2) and allocator_ok(t))
+    Ensures(Acc(list_pred(t), 1/2) and allocator_ok(t))
+    Ensures(Result() == (0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE))
+    if i < 0 or i >= t[H_CAPACITY]:
+        return False
+    return t[flow_at(t, i) + F_LAST_SEEN] >= 0

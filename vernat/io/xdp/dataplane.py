@@ -39,7 +39,7 @@ class XdpDataPlane:
         self.programs = []
         self.umem = None
         self.counters = np.zeros(R.NUM_COUNTERS, dtype=np.int64)
-        self.step = R.make_step(nat.kernel)
+        self.step = R.make_step(nat.kernel, nat.batch)
         self.offs = np.zeros(2 * BUDGET, dtype=np.int64)
         self.lens = np.zeros(2 * BUDGET, dtype=np.int64)
         self.times = np.zeros(2 * BUDGET, dtype=np.int64)

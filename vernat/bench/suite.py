@@ -164,7 +164,7 @@ class Runner:
             seconds = self.s.latency_seconds
             sink = bed.spawn(bed.ns_outside, ["taskset", "-c", str(tools.GENERATOR_CPU),
                                               self.tools["probesink"], str(tools.PROBE_PORT),
-                                              str(seconds + 1.5)],
+                                              str(seconds + 0.5)],
                              stdout=subprocess.PIPE, text=True)
             if sink.stdout.readline().strip() != "ready":
                 raise tools.ToolError("the probe sink did not start")

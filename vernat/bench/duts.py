@@ -15,9 +15,9 @@ Same core budget for all: the DUT's work on CPU 1, the generator and the sink on
 import os
 import subprocess
 import sys
-import time
 
 from vernat.bench import tools
+from vernat.bench.live import NFT_MASQUERADE
 from vernat.live import stats as S
 from vernat.testbed.topology import Testbed, new_testbed, sh, stop_process
 
@@ -29,9 +29,6 @@ TCP_TIMEOUT = 7440
 NAMES = ("vernat", "noop", "unverified", "linux")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-NFT_MASQUERADE = """table ip vernat_bench {
-  chain post { type nat hook postrouting priority srcnat; oifname "%s" masquerade; }
-}"""
 
 
 class DirectBed(Testbed):
@@ -52,6 +49,31 @@ class DirectBed(Testbed):
             sh("ip", "link", "set", ifname, "up", netns=ns)
             sh("ip", "route", "add", other, "dev", ifname, netns=ns)
             sh("ethtool", "-K", ifname, "tx", "off", netns=ns)
+
+
+def start_nat_process(bed, workdir, program, cpu=None, io="xdp", extra=(), name="nat"):
+    """`python -m PROGRAM... run --inside --outside` in the testbed's NAT namespace (the
+    gateway is the sink); waits until its data plane runs.  Returns (process, its live
+    counters, vernat/live/stats.py)."""
+    stats_path = os.path.join(workdir, f"{name}-{bed.id}.stats")
+    log_path = os.path.join(workdir, f"{name}-{bed.id}.log")
+    argv = [sys.executable, "-m", *program, "run", "--inside", bed.if_nat_inside,
+            "--outside", bed.if_nat_outside, "--gateway", bed.server_ip, "--io", io,
+            "--stats-file", stats_path, *extra]
+    if cpu is not None:
+        argv += ["--cpu", str(cpu)]
+    with open(log_path, "w") as log:
+        proc = bed.spawn(bed.ns_nat, argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        stats = S.wait_running(proc, stats_path, 300)     # a cold numba cache: ~40 s
+    except TimeoutError:
+        stop_process(proc)
+        raise tools.ToolError(f"{name} did not start within 300 s") from None
+    if stats is None:
+        with open(log_path) as f:
+            lines = f.read().strip().splitlines()
+        raise tools.ToolError(f"{name} did not start: {lines[-1] if lines else 'no output'}")
+    return proc, stats
 
 
 def new_bed(name):
@@ -102,34 +124,14 @@ class Dut:
 
     def _start_process(self):
         bed = self.bed
-        stats_path = os.path.join(self.workdir, f"{self.name}-{bed.id}.stats")
-        log_path = os.path.join(self.workdir, f"{self.name}-{bed.id}.log")
-        if self.name == "vernat":
-            argv = [sys.executable, "-m", "vernat.cli", "run"]
-        else:
-            argv = [sys.executable, "-m", "vernat.bench.variants", self.name, "run"]
-        argv += ["--inside", bed.if_nat_inside, "--outside", bed.if_nat_outside,
-                 "--gateway", bed.server_ip, "--io", "xdp", "--cpu", str(DUT_CPU),
-                 "--port-range", f"{PORT_RANGE[0]}-{PORT_RANGE[1]}",
-                 "--udp-timeout", str(UDP_TIMEOUT), "--tcp-timeout", str(TCP_TIMEOUT),
-                 "--stats-file", stats_path]
-        with open(log_path, "w") as log:
-            self.proc = bed.spawn(bed.ns_nat, argv, stdout=log, stderr=subprocess.STDOUT,
-                                  cwd=ROOT)
-        deadline = time.monotonic() + 300        # a cold numba cache compiles ~40 s
-        while time.monotonic() < deadline:
-            if os.path.exists(stats_path) and os.path.getsize(stats_path) == S.SIZE * 8:
-                stats = S.open_readonly(stats_path)
-                if stats[S.STATE] == S.RUNNING:
-                    self.stats = stats
-                    return self
-            if self.proc.poll() is not None:
-                with open(log_path) as f:
-                    lines = f.read().strip().splitlines()
-                raise tools.ToolError(f"{self.name} did not start: "
-                                      f"{lines[-1] if lines else 'no output'}")
-            time.sleep(0.1)
-        raise tools.ToolError(f"{self.name} did not start within 300 s")
+        program = ["vernat.cli"] if self.name == "vernat" else ["vernat.bench.variants",
+                                                                  self.name]
+        self.proc, self.stats = start_nat_process(
+            bed, self.workdir, program, cpu=DUT_CPU,
+            extra=["--port-range", f"{PORT_RANGE[0]}-{PORT_RANGE[1]}",
+                   "--udp-timeout", str(UDP_TIMEOUT), "--tcp-timeout", str(TCP_TIMEOUT)],
+            name=self.name)
+        return self
 
     def counters(self):
         """(frames received, batches) so far, or None."""

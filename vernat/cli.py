@@ -79,6 +79,10 @@ def make_parser():
                     help="live: offered rate for the busy-time measurement (default 200000)")
     bp.add_argument("--background-rate", type=int, metavar="PPS",
                     help="live: background traffic under the latency probes (default 50000)")
+    bp.add_argument("--busy-poll", action="store_true",
+                    help="live: run vernat, noop and unverified with `vernat run --busy-poll` "
+                         "(they spin: lower latency, and their busy time per packet only "
+                         "says the core was always busy)")
     vp = sub.add_parser("verify", help="prove the per-packet code (symbolic execution with Z3)")
     vp.add_argument("--json", metavar="FILE", nargs="?", const="-",
                     help="write the report as JSON (to FILE, or stdout)")
@@ -124,6 +128,9 @@ def add_run_parser(sub):
                     help="stop after SEC seconds (default: run until Ctrl-C)")
     rp.add_argument("--cpu", metavar="N", type=int,
                     help="pin the data plane and the interfaces' receive work to CPU N")
+    rp.add_argument("--busy-poll", action="store_true",
+                    help="spin on the rings instead of sleeping in poll() when idle: lower "
+                         "latency, but the data plane's core is always busy")
     rp.add_argument("--summary-json", metavar="FILE", help="write the final summary as JSON")
     rp.add_argument("--stats-file", help=argparse.SUPPRESS)   # the embedded demo's live table
     add_nat_options(rp)
@@ -145,7 +152,8 @@ def cmd_run(args):
             summary = session.serve(config, inside, outside, io=args.io or "xdp",
                                     xdp_mode=args.xdp_mode, duration=args.duration,
                                     stats_path=args.stats_file,
-                                    explicit_io=args.io is not None, cpu=args.cpu)
+                                    explicit_io=args.io is not None, cpu=args.cpu,
+                                    busy_poll=args.busy_poll)
     except (RunError, TestbedError) as e:
         print(f"vernat: error: {e}", file=sys.stderr)
         return 1
@@ -262,7 +270,7 @@ def cmd_replay(args):
 
 
 LIVE_ONLY = ("quick", "plots", "duts", "flows", "occupancies", "trial_seconds", "busy_rate",
-             "background_rate")
+             "background_rate", "busy_poll")
 
 
 def cmd_bench(args):
@@ -321,6 +329,7 @@ def bench_settings(args):
                 raise UsageError(f"--{flag.replace('_', '-')} must be in 1,000..5,000,000 "
                                  f"frames/s")
             setattr(settings, flag, value)
+    settings.busy_poll = args.busy_poll
     if args.plots and os.path.exists(args.plots) and not os.path.isdir(args.plots):
         raise UsageError(f"--plots {args.plots}: not a directory")
     return settings

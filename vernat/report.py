@@ -203,4 +203,6 @@ def print_live_bench(results):
     m = results["machine"]
     console.print(f"{m['wall_seconds']:.0f} s; load average before {m['load_before'][0]:.2f}, "
                   f"after {m['load_after'][0]:.2f}"
-                  f"{'; --quick' if settings['quick'] else ''}", highlight=False)
+                  f"{'; --quick' if settings['quick'] else ''}"
+                  f"{'; --busy-poll: the data-plane devices spin' if settings.get('busy_poll') else ''}",
+                  highlight=False)

@@ -93,3 +93,15 @@ def test_sigterm_stops_the_run_and_removes_everything():
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err
     assert namespaces() == before
+
+
+def test_busy_poll_devices_forward_too(tmp_path):
+    """`--busy-poll` (vernat run's, passed through): the loop spins instead of sleeping
+    in poll(), and frames still go through, probes included."""
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--busy-poll", "--duts", "vernat", "--flows", "1",
+                 "--occupancies", "1", "--trial-seconds", "0.2", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["settings"]["busy_poll"] is True
+    assert data["vernat"]["loss_free_kpps"]["1"] > 0
+    assert data["vernat"]["latency_probes"]["1"]["received"] > 0

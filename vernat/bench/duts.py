@@ -96,8 +96,9 @@ class Dut:
     """start() in a prepared testbed, stop() before it goes; counters() for the
     data-plane DUTs (their in-loop counters), None for the others."""
 
-    def __init__(self, name, bed, workdir):
+    def __init__(self, name, bed, workdir, busy_poll=False):
         self.name, self.bed, self.workdir = name, bed, workdir
+        self.busy_poll = busy_poll
         self.proc = None
         self.stats = None
 
@@ -129,7 +130,8 @@ class Dut:
         self.proc, self.stats = start_nat_process(
             bed, self.workdir, program, cpu=DUT_CPU,
             extra=["--port-range", f"{PORT_RANGE[0]}-{PORT_RANGE[1]}",
-                   "--udp-timeout", str(UDP_TIMEOUT), "--tcp-timeout", str(TCP_TIMEOUT)],
+                   "--udp-timeout", str(UDP_TIMEOUT), "--tcp-timeout", str(TCP_TIMEOUT)]
+            + (["--busy-poll"] if self.busy_poll else []),
             name=self.name)
         return self
 

@@ -40,6 +40,7 @@ class Settings:
     probe_rate: int = 1_000                      # probes per second
     latency_seconds: float = 3.0
     prefill_rate: int = 50_000
+    busy_poll: bool = False                      # the data-plane devices spin (--busy-poll)
     quick: bool = False
 
 
@@ -193,7 +194,7 @@ class Runner:
             bed = D.new_bed(name)
             with bed:
                 D.prepare(bed)
-                dut = D.Dut(name, bed, self.workdir)
+                dut = D.Dut(name, bed, self.workdir, busy_poll=self.s.busy_poll)
                 self.progress.describe(f"{name}: starting")
                 try:
                     dut.start()

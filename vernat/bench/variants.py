@@ -73,7 +73,7 @@ def main(argv=None):
         summary = session.serve(config, inside, outside, io="xdp", xdp_mode=args.xdp_mode,
                                 duration=args.duration, stats_path=args.stats_file,
                                 explicit_io=True, cpu=args.cpu,
-                                nat=StandInNat(config, kind))
+                                nat=StandInNat(config, kind), busy_poll=args.busy_poll)
     except (RunError, cli.UsageError) as e:
         print(f"vernat bench ({kind}): error: {e}", file=sys.stderr)
         return 1

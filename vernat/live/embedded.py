@@ -46,6 +46,8 @@ def nat_argv(tb, workdir, args):
             argv += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
     if args.io:
         argv += ["--io", args.io]
+    if getattr(args, "busy_poll", False):
+        argv.append("--busy-poll")
     return argv
 
 

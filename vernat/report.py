@@ -163,7 +163,9 @@ def print_live_bench(results):
             r = results[d]
             text = cell(r, "busy_ns_per_packet", f, lambda v: f"{v:,.0f}")
             batch = r.get("frames_per_batch", {}).get(f)
-            row.append(text + (f" ({batch:.0f})" if batch else ""))
+            lost = r.get("busy_lost_percent", {}).get(f)
+            row.append(text + (f" ({batch:.0f})" if batch else "") +
+                       (f" [{lost:.1f} % lost]" if lost and lost >= 0.1 else ""))
         t.add_row(*row)
     console.print(t)
 

@@ -118,6 +118,7 @@ class Runner:
 
     def throughput(self, name, bed, dut, ceiling):
         out = {"loss_free_kpps": {}, "busy_ns_per_packet": {}, "busy_received_kpps": {},
+               "busy_lost_percent": {},
                "frames_per_batch": {}, "search_trials": {}, "generator_short": {}}
         for flows in self.s.flows:
             key = str(flows)
@@ -134,6 +135,9 @@ class Runner:
                 counters1 = dut.counters()
                 out["busy_ns_per_packet"][key] = round(busy / received, 1) if received else None
                 out["busy_received_kpps"][key] = round(received / seconds / 1e3, 1)
+                # > 0: the device could not keep up with the fixed rate (a saturated core)
+                out["busy_lost_percent"][key] = round(100 * (offered - received) / offered, 2) \
+                    if offered else None
                 if counters0 and counters1 and counters1[1] > counters0[1]:
                     out["frames_per_batch"][key] = round(
                         (counters1[0] - counters0[0]) / (counters1[1] - counters0[1]), 1)

@@ -88,3 +88,22 @@ def test_targets_between_two_generator_bound_devices_are_inconclusive():
                            "noop": result(610, bound=True, busy=900)})
     (row,) = rows
     assert row["met"] is None and "busy ns/packet 1000 vs 900" in row["note"]
+
+
+def test_a_lossy_trial_is_confirmed_before_it_counts():
+    # a device that forwards 300 kpps but stalls once, in its first trial below that
+    calls, stalled = [], []
+
+    def trial(rate):
+        calls.append(rate)
+        if rate <= 300_000 and not stalled:
+            stalled.append(rate)
+            return rate, 0, 1.0
+        return rate, min(rate, 300_000), 1.0
+    found = search.loss_free_search(trial, 1_000_000, 8, confirm=1)
+    again = calls.index(stalled[0])
+    assert calls[again + 1] == stalled[0]            # the stalled trial was repeated
+    assert 300_000 - found["rate"] <= 1_000_000 / 2 ** 7
+    steady = search.loss_free_search(device(300_000), 1_000_000, 8, confirm=1)
+    assert len(steady["trials"]) > 8                 # every real loss was tried twice
+    assert steady["rate"] == found["rate"]

@@ -33,6 +33,7 @@ class Settings:
     duts: tuple = D.NAMES
     trial_seconds: float = 2.0
     steps: int = 7
+    confirm: int = 1                             # a lossy trial is tried once more
     search_high: int = 1_500_000                 # calibration's first trial, frames/s
     busy_rate: int = 200_000                     # fixed offered rate for busy ns/packet
     busy_seconds: float = 2.0
@@ -149,9 +150,10 @@ class Runner:
                 return self.trial(bed, flows, rate, self.s.trial_seconds)
 
             found = search.loss_free_search(trial, high, self.s.steps,
-                                            on_trial=self.progress.advance)
+                                            on_trial=self.progress.advance,
+                                            confirm=self.s.confirm)
             # a search that stopped at once still counts its planned steps
-            for _ in range(self.s.steps - len(found["trials"])):
+            for _ in range(self.s.steps - len({t[0] for t in found["trials"]})):
                 self.progress.advance()
             out["loss_free_kpps"][key] = round(found["rate"] / 1e3, 1)
             out["search_trials"][key] = [[round(r), o, rc] for r, o, rc in found["trials"]]

@@ -6,7 +6,6 @@ which takes ~40 s to compile, so it is cached on disk.  The cache sits in the
 directory build.load() chose, keyed on a digest of the verified source: a changed NAT
 can never run from a stale cache.
 
-
 The benchmark's stand-ins for the NAT (`vernat bench`: a no-op and an unverified NAT,
 vernat/bench/variants.py) take the NAT's place in the very same ring code: `batch`, a
 numba function with process_batch's signature.  Their step is cached apart, in a

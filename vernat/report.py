@@ -62,11 +62,15 @@ def print_bench(results):
     table.add_column("vernat\nrandom order", justify="right")
     table.add_column("plain-dict NAT\nround-robin", justify="right")
     table.add_column("plain-dict NAT\nrandom order", justify="right")
+    table.add_column("unverified NAT\nround-robin", justify="right")
+    table.add_column("unverified NAT\nrandom order", justify="right")
     table.add_column("no-op\nloop", justify="right")
     for count, ns in results["flows"].items():
         table.add_row(str(count), f"{ns:.1f}", f"{results['random_flows'][count]:.1f}",
                       f"{results['dict_flows'][count]:.1f}",
-                      f"{results['dict_random_flows'][count]:.1f}", f"{results['noop_ns']:.1f}")
+                      f"{results['dict_random_flows'][count]:.1f}",
+                      f"{results['plain_flows'][count]:.1f}",
+                      f"{results['plain_random_flows'][count]:.1f}", f"{results['noop_ns']:.1f}")
     console.print(table)
     console.print(f"capacity {results['capacity']} flows per table; {results['packets']} "
                   f"frames timed per flow count and order, best of {results['repeats']} runs")

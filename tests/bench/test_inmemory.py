@@ -9,7 +9,8 @@ from vernat.cli import main
 
 def test_bench_reports_every_key(tmp_path):
     results = inmemory.run(packets=5_000, flow_counts=(1, 100), repeats=1)
-    for key in ("flows", "dict_flows", "random_flows", "dict_random_flows"):
+    for key in ("flows", "dict_flows", "random_flows", "dict_random_flows", "plain_flows",
+                "plain_random_flows"):
         assert set(results[key]) == {"1", "100"}
         assert all(v > 0 for v in results[key].values())
     assert results["noop_ns"] > 0 and results["dict_ns"] > 0

@@ -21,13 +21,9 @@ from vernat.testbed.topology import sh, stop_process
 
 
 def loss_free_rate(tb, gen, flows, seconds, high=1_000_000, steps=7):
-    tools.generate(tb, gen, flows, 50_000, max(0.3, flows / 50_000 + 0.2))   # the flows
-
-    def trial(rate):
-        before = tools.sink_count(tb)
-        offered, _ = tools.generate(tb, gen, flows, rate, seconds)
-        return offered, tools.sink_count(tb) - before, seconds
-    return search.loss_free_search(trial, high, steps)["rate"]
+    tools.prefill(tb, gen, flows)
+    return search.loss_free_search(lambda rate: tools.trial(tb, gen, flows, rate, seconds),
+                                   high, steps)["rate"]
 
 
 def main(argv=None):

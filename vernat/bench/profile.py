@@ -136,7 +136,7 @@ def profile(name, rate, flows, seconds, workdir, gen):
         D.prepare(bed)
         dut = D.Dut(name, bed, workdir).start()
         try:
-            tools.generate(bed, gen, flows, 50_000, max(0.3, flows / 50_000 + 0.2))
+            tools.prefill(bed, gen, flows)
             load = threading.Thread(target=tools.generate,
                                     args=(bed, gen, flows, rate, seconds + 2))
             load.start()

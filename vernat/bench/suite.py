@@ -105,14 +105,10 @@ class Runner:
     # -- one trial ----------------------------------------------------------------
 
     def trial(self, bed, flows, rate, seconds):
-        before = tools.sink_count(bed)
-        offered, _ = tools.generate(bed, self.tools["udpgen"], flows, rate, seconds)
-        time.sleep(0.1)                        # the last frames still in flight
-        return offered, tools.sink_count(bed) - before, seconds
+        return tools.trial(bed, self.tools["udpgen"], flows, rate, seconds)
 
     def prefill(self, bed, flows):
-        seconds = max(0.2, flows / self.s.prefill_rate + 0.1)
-        tools.generate(bed, self.tools["udpgen"], flows, self.s.prefill_rate, seconds)
+        tools.prefill(bed, self.tools["udpgen"], flows, self.s.prefill_rate)
         self.progress.advance()
 
     # -- phases -------------------------------------------------------------------

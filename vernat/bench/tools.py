@@ -81,6 +81,20 @@ def generate(bed, gen, flows, rate, seconds, probe_rate=0):
     return int(offered), int(probes)
 
 
+def trial(bed, gen, flows, rate, seconds):
+    """Offer `rate` frames/s for `seconds`: (frames offered, frames counted at the sink,
+    seconds)."""
+    before = sink_count(bed)
+    offered, _ = generate(bed, gen, flows, rate, seconds)
+    time.sleep(0.1)                        # the last frames still in flight
+    return offered, sink_count(bed) - before, seconds
+
+
+def prefill(bed, gen, flows, rate=50_000):
+    """One pass over every flow (a little more), so that the device knows them all."""
+    generate(bed, gen, flows, rate, max(0.2, flows / rate + 0.1))
+
+
 def cpu_idle_ns(cpu):
     """(monotonic ns, idle+iowait ns) of one CPU, from /proc/stat."""
     with open("/proc/stat") as f:

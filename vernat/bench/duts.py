@@ -30,7 +30,6 @@ NAMES = ("vernat", "noop", "unverified", "linux")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-
 class DirectBed(Testbed):
     """The calibration testbed: generator and sink namespaces on one veth pair, no DUT
     (same names as a testbed, so `vernat testbed down` finds a killed run's)."""

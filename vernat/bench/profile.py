@@ -15,6 +15,12 @@ their own category ("interrupt exit and softirq start") rather than misattribute
 
     python -m vernat.bench.profile [--duts vernat,noop,unverified,linux] [--rate PPS]
                                    [--flows N] [--seconds S] [--json FILE]
+    python -m vernat.bench.profile --round-cost
+
+--round-cost: what the data plane's loop itself costs each time it wakes up, with no
+traffic (the part of a probe's latency spent in Python and numba calls rather than in
+the kernel): the mean time of one round (the numba call over all rings), of the two
+TX checks, and of a poll() that returns at once, for each data-plane device, on CPU 1.
 """
 
 import argparse
@@ -166,14 +172,79 @@ def profile(name, rate, flows, seconds, workdir, gen):
                             for (dso, sym), n in counts.most_common(12)]}
 
 
+ROUNDS = 20_000
+
+
+def round_cost_here(inside, outside, kind):
+    """In the NAT namespace: open the device's data plane and time its empty rounds."""
+    import select
+    from vernat.bench.variants import StandInNat
+    from vernat.io.xdp import rings as R
+    from vernat.io.xdp.dataplane import XdpDataPlane
+    from vernat.nat.config import build_config
+    from vernat.nat.engine import Nat
+    config = build_config({"external-ip": "203.0.113.1", "inside-mac": "02:00:00:00:00:01",
+                           "outside-mac": "02:00:00:00:00:02",
+                           "gateway-mac": "02:00:00:00:00:03"})
+    nat = Nat(config) if kind == "vernat" else StandInNat(config, kind)
+    plane = XdpDataPlane(nat, inside, outside).open()
+    try:
+        poller = select.poll()
+        for xsk in plane.umem.sockets:
+            poller.register(xsk.fd, select.POLLIN)
+        out = {}
+        for name, step in (("round_us", lambda: plane.round(time.monotonic_ns())),
+                           ("tx_checks_us", lambda: R.tx_pending(plane.rings, 0) or
+                            R.tx_pending(plane.rings, 1)),
+                           ("poll_us", lambda: poller.poll(0))):
+            t = time.perf_counter()
+            for _ in range(ROUNDS):
+                step()
+            out[name] = round((time.perf_counter() - t) / ROUNDS * 1e6, 2)
+        return out
+    finally:
+        plane.close()
+
+
+def round_cost(kinds=("vernat", "noop", "unverified")):
+    out = {}
+    for kind in kinds:
+        bed = D.new_bed(kind)
+        with bed:
+            proc = subprocess.run(
+                ["ip", "netns", "exec", bed.ns_nat, "taskset", "-c", str(D.DUT_CPU),
+                 sys.executable, "-m", "vernat.bench.profile", "--round-cost-in",
+                 bed.if_nat_inside, bed.if_nat_outside, kind],
+                capture_output=True, text=True, cwd=D.ROOT, timeout=600)
+            if proc.returncode != 0:
+                raise tools.ToolError(f"round cost of {kind}: {proc.stderr.strip()[-300:]}")
+            out[kind] = json.loads(proc.stdout)
+        print(f"{kind}: one empty round {out[kind]['round_us']:.2f} µs, TX checks "
+              f"{out[kind]['tx_checks_us']:.2f} µs, poll() {out[kind]['poll_us']:.2f} µs",
+              flush=True)
+    return out
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--round-cost-in"]:
+        print(json.dumps(round_cost_here(*argv[1:4])))
+        return
     p = argparse.ArgumentParser(prog="python -m vernat.bench.profile")
+    p.add_argument("--round-cost", action="store_true",
+                   help="the data plane's loop's own cost per wake-up, no traffic")
     p.add_argument("--duts", default=",".join(D.NAMES))
     p.add_argument("--rate", type=int, default=200_000)
     p.add_argument("--flows", type=int, default=1)
     p.add_argument("--seconds", type=float, default=4.0)
     p.add_argument("--json", metavar="FILE")
     args = p.parse_args(argv)
+    if args.round_cost:
+        results = round_cost()
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=2)
+        return
     workdir = tempfile.mkdtemp(prefix="vernat-bench-")
     results = {"rate": args.rate, "flows": args.flows, "load_before": tools.load_average()}
     try:

@@ -59,7 +59,7 @@ def write(results, directory):
     ax.legend(fontsize=8)
     save(fig, "busy.png")
 
-    fig, ax = plt.subplots(figsize=(6.4, 4))
+    fig, ax = plt.subplots(figsize=(8, 4))
     occ = [str(o) for o in results["settings"]["occupancies"]]
     for d in duts:
         r = results[d]
@@ -72,6 +72,6 @@ def write(results, directory):
     ax.set_ylabel("one-way latency (µs)")
     ax.set_title(f"Latency under {results['settings']['background_rate'] / 1e3:,.0f} kpps "
                  f"background")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     save(fig, "latency.png")
     return paths

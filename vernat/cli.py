@@ -53,13 +53,36 @@ def make_parser():
                          "DIR (laid out like the package), under CPython")
     add_nat_options(rp)
 
-    bp = sub.add_parser("bench", help="measure the NAT")
+    bp = sub.add_parser("bench", help="measure the NAT: live, side by side with a no-op, an "
+                                      "unverified NAT and Linux (root); or --in-memory")
     bp.add_argument("--in-memory", action="store_true",
                     help="NAT work per packet on frames already in memory")
     bp.add_argument("--json", metavar="FILE", nargs="?", const="-",
                     help="write results as JSON (to FILE, or stdout)")
-    bp.add_argument("--packets", type=int, default=2_000_000, metavar="N",
-                    help="frames timed per flow count (default 2,000,000)")
+    bp.add_argument("--packets", type=int, metavar="N",
+                    help="--in-memory: frames timed per flow count (default 2,000,000)")
+    bp.add_argument("--quick", action="store_true",
+                    help="live: shorter trials, fewer flow counts and occupancies (< 3 min)")
+    bp.add_argument("--plots", metavar="DIR",
+                    help="live: write throughput.png, busy.png, latency.png to DIR")
+    bp.add_argument("--duts", metavar="LIST",
+                    help="live: devices to measure (default vernat,noop,unverified,linux)")
+    bp.add_argument("--flows", metavar="LIST",
+                    help="live: flow counts (default 1,1000,10000,60000; --quick 1,60000)")
+    bp.add_argument("--occupancies", metavar="LIST",
+                    help="live: flow-table occupancies in %% for latency (default "
+                         "1,25,50,75,99; --quick 1,50,99)")
+    bp.add_argument("--trial-seconds", type=float, metavar="S",
+                    help="live: length of one trial of the loss-free search (default 2; "
+                         "--quick 0.5)")
+    bp.add_argument("--busy-rate", type=int, metavar="PPS",
+                    help="live: offered rate for the busy-time measurement (default 200000)")
+    bp.add_argument("--background-rate", type=int, metavar="PPS",
+                    help="live: background traffic under the latency probes (default 50000)")
+    bp.add_argument("--busy-poll", action="store_true",
+                    help="live: run vernat, noop and unverified with `vernat run --busy-poll` "
+                         "(they spin: lower latency, and their busy time per packet only "
+                         "says the core was always busy)")
     vp = sub.add_parser("verify", help="prove the per-packet code (symbolic execution with Z3)")
     vp.add_argument("--json", metavar="FILE", nargs="?", const="-",
                     help="write the report as JSON (to FILE, or stdout)")
@@ -105,6 +128,9 @@ def add_run_parser(sub):
                     help="stop after SEC seconds (default: run until Ctrl-C)")
     rp.add_argument("--cpu", metavar="N", type=int,
                     help="pin the data plane and the interfaces' receive work to CPU N")
+    rp.add_argument("--busy-poll", action="store_true",
+                    help="spin on the rings instead of sleeping in poll() when idle: lower "
+                         "latency, but the data plane's core is always busy")
     rp.add_argument("--summary-json", metavar="FILE", help="write the final summary as JSON")
     rp.add_argument("--stats-file", help=argparse.SUPPRESS)   # the embedded demo's live table
     add_nat_options(rp)
@@ -126,7 +152,8 @@ def cmd_run(args):
             summary = session.serve(config, inside, outside, io=args.io or "xdp",
                                     xdp_mode=args.xdp_mode, duration=args.duration,
                                     stats_path=args.stats_file,
-                                    explicit_io=args.io is not None, cpu=args.cpu)
+                                    explicit_io=args.io is not None, cpu=args.cpu,
+                                    busy_poll=args.busy_poll)
     except (RunError, TestbedError) as e:
         print(f"vernat: error: {e}", file=sys.stderr)
         return 1
@@ -242,17 +269,97 @@ def cmd_replay(args):
     return 0
 
 
+LIVE_ONLY = ("quick", "plots", "duts", "flows", "occupancies", "trial_seconds", "busy_rate",
+             "background_rate", "busy_poll")
+
+
 def cmd_bench(args):
-    from vernat.bench import inmemory
     from vernat import report
 
-    if not args.in_memory:
-        raise UsageError("only `vernat bench --in-memory` exists so far; the live "
-                         "benchmark comes with the live data plane")
-    if args.packets < 1000:
-        raise UsageError("--packets must be at least 1000")
-    results = inmemory.run(packets=args.packets, progress=sys.stderr.isatty())
-    emit(results, args.json, report.print_bench)
+    if args.in_memory:
+        from vernat.bench import inmemory
+        given = [o for o in LIVE_ONLY if getattr(args, o) not in (None, False)]
+        if given:
+            raise UsageError(f"--{given[0].replace('_', '-')} is for the live benchmark, "
+                             f"not --in-memory")
+        packets = 2_000_000 if args.packets is None else args.packets
+        if packets < 1000:
+            raise UsageError("--packets must be at least 1000")
+        results = inmemory.run(packets=packets, progress=sys.stderr.isatty())
+        emit(results, args.json, report.print_bench)
+        return 0
+    return cmd_bench_live(args)
+
+
+def int_list(text, flag, low, high):
+    try:
+        values = tuple(int(v.replace("_", "")) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--{flag} {text!r}: a comma-separated list of integers") from None
+    if not values or any(not low <= v <= high for v in values):
+        raise UsageError(f"--{flag}: every value must be in {low}..{high:,}")
+    return tuple(sorted(set(values)))
+
+
+def bench_settings(args):
+    from vernat.bench import duts, suite
+
+    if args.packets is not None:
+        raise UsageError("--packets is for --in-memory")
+    settings = suite.quick_settings() if args.quick else suite.Settings()
+    if args.duts:
+        names = tuple(d.strip() for d in args.duts.split(","))
+        unknown = [d for d in names if d not in duts.NAMES]
+        if unknown or not names:
+            raise UsageError(f"--duts: {unknown[0] if unknown else args.duts!r} is not one of "
+                             f"{', '.join(duts.NAMES)}")
+        settings.duts = tuple(d for d in duts.NAMES if d in names)
+    if args.flows:
+        settings.flows = int_list(args.flows, "flows", 1, duts.CAPACITY)
+    if args.occupancies:
+        settings.occupancies = int_list(args.occupancies, "occupancies", 1, 99)
+    if args.trial_seconds is not None:
+        if not 0.1 <= args.trial_seconds <= 60:
+            raise UsageError("--trial-seconds must be in 0.1..60")
+        settings.trial_seconds = args.trial_seconds
+    for flag in ("busy_rate", "background_rate"):
+        value = getattr(args, flag)
+        if value is not None:
+            if not 1000 <= value <= 5_000_000:
+                raise UsageError(f"--{flag.replace('_', '-')} must be in 1,000..5,000,000 "
+                                 f"frames/s")
+            setattr(settings, flag, value)
+    settings.busy_poll = args.busy_poll
+    if args.plots and os.path.exists(args.plots) and not os.path.isdir(args.plots):
+        raise UsageError(f"--plots {args.plots}: not a directory")
+    return settings
+
+
+def cmd_bench_live(args):
+    import signal
+    from vernat import report
+    from vernat.bench import suite, tools
+    from vernat.testbed import TestbedError
+
+    settings = bench_settings(args)
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt       # every testbed is removed on the way out
+    old = signal.signal(signal.SIGTERM, interrupted)
+    try:
+        results = suite.run(settings, progress=sys.stderr.isatty())
+    except (tools.ToolError, TestbedError) as e:
+        print(f"vernat: error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    if args.plots:
+        from vernat.bench import plots
+        try:
+            plots.write(results, args.plots)
+        except OSError as e:
+            raise UsageError(f"--plots {args.plots}: {e.strerror or e}") from None
+    emit(results, args.json, report.print_live_bench)
     return 0
 
 

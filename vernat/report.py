@@ -62,11 +62,15 @@ def print_bench(results):
     table.add_column("vernat\nrandom order", justify="right")
     table.add_column("plain-dict NAT\nround-robin", justify="right")
     table.add_column("plain-dict NAT\nrandom order", justify="right")
+    table.add_column("unverified NAT\nround-robin", justify="right")
+    table.add_column("unverified NAT\nrandom order", justify="right")
     table.add_column("no-op\nloop", justify="right")
     for count, ns in results["flows"].items():
         table.add_row(str(count), f"{ns:.1f}", f"{results['random_flows'][count]:.1f}",
                       f"{results['dict_flows'][count]:.1f}",
-                      f"{results['dict_random_flows'][count]:.1f}", f"{results['noop_ns']:.1f}")
+                      f"{results['dict_random_flows'][count]:.1f}",
+                      f"{results['plain_flows'][count]:.1f}",
+                      f"{results['plain_random_flows'][count]:.1f}", f"{results['noop_ns']:.1f}")
     console.print(table)
     console.print(f"capacity {results['capacity']} flows per table; {results['packets']} "
                   f"frames timed per flow count and order, best of {results['repeats']} runs")
@@ -126,3 +130,85 @@ def print_prove(result):
     good = sum(r["proven"] for r in result["modules"])
     verdict = "[green]proven[/]" if result["proven"] else "[red]not everything is proven[/]"
     console.print(f"vernat prove: {good}/{n} modules proven in {result['seconds']:.1f} s: {verdict}")
+
+
+def print_live_bench(results):
+    """`vernat bench`: the four devices side by side."""
+    settings = results["settings"]
+    duts = [d for d in settings["duts"] if d in results]
+    cal = results.get("calibration", {})
+
+    def cell(r, table, key, fmt):
+        value = r.get(table, {}).get(key)
+        return "—" if value is None else fmt(value)
+
+    t = Table(title="Loss-free rate, 64-byte UDP, < 0.1 % loss (kpps; * = generator-bound)")
+    t.add_column("flows", justify="right")
+    t.add_column("no DUT\n(calibration)", justify="right")
+    for d in duts:
+        t.add_column(d, justify="right")
+    for f in map(str, settings["flows"]):
+        row = [f"{int(f):,}", cell(cal, "loss_free_kpps", f, lambda v: f"{v:,.0f}")]
+        for d in duts:
+            bound = results[d].get("generator_bound", {}).get(f)
+            row.append(cell(results[d], "loss_free_kpps", f,
+                            lambda v: f"{v:,.0f}{'*' if bound else ''}"))
+        t.add_row(*row)
+    console.print(t)
+
+    t = Table(title=f"DUT core busy time per packet at {settings['busy_rate'] / 1e3:,.0f} kpps "
+                    f"offered (ns; frames per batch)")
+    t.add_column("flows", justify="right")
+    for d in duts:
+        t.add_column(d, justify="right")
+    for f in map(str, settings["flows"]):
+        row = [f"{int(f):,}"]
+        for d in duts:
+            r = results[d]
+            text = cell(r, "busy_ns_per_packet", f, lambda v: f"{v:,.0f}")
+            batch = r.get("frames_per_batch", {}).get(f)
+            lost = r.get("busy_lost_percent", {}).get(f)
+            row.append(text + (f" ({batch:.0f})" if batch else "") +
+                       (f" [{lost:.1f} % lost]" if lost and lost >= 0.1 else ""))
+        t.add_row(*row)
+    console.print(t)
+
+    t = Table(title=f"One-way latency under {settings['background_rate'] / 1e3:,.0f} kpps "
+                    f"background, p50 / p99 (µs)")
+    t.add_column("occupancy", justify="right")
+    for d in duts:
+        t.add_column(d, justify="right")
+    for o in map(str, settings["occupancies"]):
+        row = [f"{o} %"]
+        for d in duts:
+            r = results[d]
+            p50, p99 = r["latency_p50_us"].get(o), r["latency_p99_us"].get(o)
+            row.append("—" if p50 is None else f"{p50:,.1f} / {p99:,.1f}")
+        t.add_row(*row)
+    console.print(t)
+    if cal.get("latency_p50_us"):
+        p50 = next(iter(cal["latency_p50_us"].values()))
+        p99 = next(iter(cal["latency_p99_us"].values()))
+        if p50 is not None:
+            console.print(f"no DUT (generator → sink): {p50:,.1f} / {p99:,.1f} µs",
+                          highlight=False)
+
+    if results.get("targets"):
+        t = Table(title="Targets (ratios from this run)")
+        t.add_column("target")
+        t.add_column("value", justify="right")
+        t.add_column("goal", justify="right")
+        t.add_column("")
+        t.add_column("note")
+        for row in results["targets"]:
+            mark = {True: "[green]met[/]", False: "[red]missed[/]",
+                    None: "[yellow]inconclusive[/]"}[row["met"]]
+            t.add_row(row["target"], f"{row['value']:.2f}", f"{row['goal']:.2f}", mark,
+                      row["note"])
+        console.print(t)
+    m = results["machine"]
+    console.print(f"{m['wall_seconds']:.0f} s; load average before {m['load_before'][0]:.2f}, "
+                  f"after {m['load_after'][0]:.2f}"
+                  f"{'; --quick' if settings['quick'] else ''}"
+                  f"{'; --busy-poll: the data-plane devices spin' if settings.get('busy_poll') else ''}",
+                  highlight=False)

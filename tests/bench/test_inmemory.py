@@ -9,7 +9,8 @@ from vernat.cli import main
 
 def test_bench_reports_every_key(tmp_path):
     results = inmemory.run(packets=5_000, flow_counts=(1, 100), repeats=1)
-    for key in ("flows", "dict_flows", "random_flows", "dict_random_flows"):
+    for key in ("flows", "dict_flows", "random_flows", "dict_random_flows", "plain_flows",
+                "plain_random_flows"):
         assert set(results[key]) == {"1", "100"}
         assert all(v > 0 for v in results[key].values())
     assert results["noop_ns"] > 0 and results["dict_ns"] > 0
@@ -37,6 +38,7 @@ def test_bench_frames_are_real_translations():
     assert k.flow_count(tables[1]) == 50
 
 
-def test_bench_without_in_memory_says_what_exists(capsys):
-    assert main(["bench"]) == 2
-    assert "--in-memory" in capsys.readouterr().err
+def test_in_memory_needs_enough_packets(capsys):
+    # (without --in-memory, `vernat bench` is the live benchmark: tests/bench/test_live_bench.py)
+    assert main(["bench", "--in-memory", "--packets", "999"]) == 2
+    assert capsys.readouterr().err == "vernat: error: --packets must be at least 1000\n"

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
 
@@ -42,15 +41,12 @@ class LiveNat:
         self.stats = self._wait_running()
 
     def _wait_running(self, timeout=240):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"the NAT exited: {self.log()}"
-            if os.path.exists(self.stats_path) and os.path.getsize(self.stats_path) == S.SIZE * 8:
-                stats = S.open_readonly(self.stats_path)
-                if stats[S.STATE] == S.RUNNING:
-                    return stats
-            time.sleep(0.1)
-        raise AssertionError(f"the NAT did not start: {self.log()}")
+        try:
+            stats = S.wait_running(self.proc, self.stats_path, timeout)
+        except TimeoutError:
+            raise AssertionError(f"the NAT did not start: {self.log()}") from None
+        assert stats is not None, f"the NAT exited: {self.log()}"
+        return stats
 
     def log(self):
         with open(self.log_path) as f:

@@ -7,6 +7,8 @@ each batch is copied from a pristine buffer before it is timed (the copy is
 not timed). Reported: best-of-N mean ns per packet for
   - vernat: the verified per-packet code and state library (numba build);
   - dict:   the same per-packet code on the unverified typed-dict library;
+  - plain:  the live benchmark's unverified NAT, written plainly (vernat/baseline/
+            plain_nat.py);
   - noop:   a loop over the same frames that only reads the EtherType.
 """
 
@@ -129,6 +131,7 @@ def run_one(kernel_batch, tables, cfg, per_flow, packets, rng, repeats, order="c
 
 
 def run(packets=2_000_000, flow_counts=FLOW_COUNTS, repeats=REPEATS, progress=False):
+    from vernat.baseline import plain_nat
     from vernat.baseline.dict_flowtable import new_dict_table
 
     config = bench_config()
@@ -137,18 +140,24 @@ def run(packets=2_000_000, flow_counts=FLOW_COUNTS, repeats=REPEATS, progress=Fa
     baseline = build.load(jit=True, state="vernat.baseline.dict_flowtable")
     rng = np.random.default_rng(1)
     results = {"flows": {}, "dict_flows": {}, "random_flows": {}, "dict_random_flows": {},
+               "plain_flows": {}, "plain_random_flows": {},
                "capacity": config.capacity, "packets": packets, "repeats": repeats}
     for flows in flow_counts:
         if progress:
             print(f"  {flows} flows ...", flush=True)
         per_flow = flow_frames(flows)
-        for order, v_key, d_key in (("cycle", "flows", "dict_flows"),
-                                    ("random", "random_flows", "dict_random_flows")):
+        for order, v_key, d_key, p_key in (
+                ("cycle", "flows", "dict_flows", "plain_flows"),
+                ("random", "random_flows", "dict_random_flows", "plain_random_flows")):
             v_tables = (new_table(verified, config.capacity), new_table(verified, config.capacity))
             results[v_key][str(flows)] = run_one(verified.process_batch, v_tables, cfg,
                                                  per_flow, packets, rng, repeats, order)
             d_tables = (new_dict_table(config.capacity), new_dict_table(config.capacity))
             results[d_key][str(flows)] = run_one(baseline.process_batch, d_tables, cfg,
+                                                 per_flow, packets, rng, repeats, order)
+            p_tables = (plain_nat.new_state(config.capacity),
+                        plain_nat.new_state(config.capacity))
+            results[p_key][str(flows)] = run_one(plain_nat.process_batch, p_tables, cfg,
                                                  per_flow, packets, rng, repeats, order)
     results["noop_ns"] = run_one(noop_batch, (np.zeros(1, np.int64),) * 2, cfg,
                                  flow_frames(1), packets, rng, repeats)

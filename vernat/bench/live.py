@@ -9,10 +9,8 @@ iperf3 TCP throughput, and iperf3 UDP with 64-byte frames at an unlimited rate
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -47,24 +45,8 @@ def measure(tb, seconds, repeat):
 
 
 def start_vernat(tb, workdir, cpu, io="xdp"):
-    from vernat.live import stats as S
-    stats_path = os.path.join(workdir, "stats")
-    argv = [sys.executable, "-m", "vernat.cli", "run", "--inside", tb.if_nat_inside,
-            "--outside", tb.if_nat_outside, "--gateway", tb.server_ip,
-            "--stats-file", stats_path, "--io", io]
-    if cpu is not None:
-        argv += ["--cpu", str(cpu)]
-    proc = tb.spawn(tb.ns_nat, argv, stdout=open(os.path.join(workdir, "nat.log"), "w"),
-                    stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if os.path.exists(stats_path) and os.path.getsize(stats_path) == S.SIZE * 8 and \
-                S.open_readonly(stats_path)[S.STATE] == S.RUNNING:
-            return proc
-        if proc.poll() is not None:
-            raise RuntimeError(open(os.path.join(workdir, "nat.log")).read())
-        time.sleep(0.1)
-    raise RuntimeError("vernat did not start")
+    from vernat.bench.duts import start_nat_process
+    return start_nat_process(tb, workdir, ["vernat.cli"], cpu=cpu, io=io)[0]
 
 
 def main(argv=None):

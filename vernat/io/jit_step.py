@@ -5,16 +5,44 @@ Each path's `step_source` calls the verified entry point through its module's gl
 which takes ~40 s to compile, so it is cached on disk.  The cache sits in the
 directory build.load() chose, keyed on a digest of the verified source: a changed NAT
 can never run from a stale cache.
+
+The benchmark's stand-ins for the NAT (`vernat bench`: a no-op and an unverified NAT,
+vernat/bench/variants.py) take the NAT's place in the very same ring code: `batch`, a
+numba function with process_batch's signature.  Their step is cached apart, in a
+directory keyed on the stand-in's own source as well, since numba's cache only looks
+at the ring code's file.
 """
+
+import hashlib
+import inspect
+import os
 
 import numba
 
 
-def compile_step(module, kernel):
+def compile_step(module, kernel, batch=None):
     from vernat import build
     if kernel is not build.load(jit=True):
         raise ValueError("the live data plane runs the installed numba build only")
-    module.nat_process_batch = kernel.process_batch
+    batch = kernel.process_batch if batch is None else batch
     if module._step is None:
-        module._step = numba.njit(cache=True, nogil=True)(module.step_source)
+        module.nat_process_batch = batch
+        if batch is kernel.process_batch:
+            module._step = numba.njit(cache=True, nogil=True)(module.step_source)
+        else:
+            saved = numba.config.CACHE_DIR
+            numba.config.CACHE_DIR = os.path.join(build.cache_dir(), _stand_in_key(batch))
+            try:
+                module._step = numba.njit(cache=True, nogil=True)(module.step_source)
+            finally:
+                numba.config.CACHE_DIR = saved
+    elif module.nat_process_batch is not batch:
+        raise ValueError("one data plane function per process: the step is compiled "
+                         "around the first one")
     return module._step
+
+
+def _stand_in_key(batch):
+    with open(inspect.getsourcefile(batch.py_func), "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:16]
+    return f"stand-in-{batch.py_func.__name__}-{digest}"

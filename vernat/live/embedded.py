@@ -46,6 +46,8 @@ def nat_argv(tb, workdir, args):
             argv += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
     if args.io:
         argv += ["--io", args.io]
+    if getattr(args, "busy_poll", False):
+        argv.append("--busy-poll")
     return argv
 
 
@@ -62,18 +64,14 @@ def start_nat(tb, workdir, args, timeout=180.0):
     log = open(os.path.join(workdir, "nat.log"), "w")
     proc = tb.spawn(tb.ns_nat, nat_argv(tb, workdir, args), stdout=log,
                     stderr=subprocess.STDOUT)
-    stats_path = os.path.join(workdir, "stats")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            with open(log.name) as f:
-                raise RunError(f"the NAT did not start: {clients.last_line(f.read())}")
-        if os.path.exists(stats_path) and os.path.getsize(stats_path) == S.SIZE * 8:
-            stats = S.open_readonly(stats_path)
-            if stats[S.STATE] == S.RUNNING:
-                return proc, stats
-        time.sleep(0.1)
-    raise RunError(f"the NAT did not start within {timeout:.0f} s")
+    try:
+        stats = S.wait_running(proc, os.path.join(workdir, "stats"), timeout)
+    except TimeoutError:
+        raise RunError(f"the NAT did not start within {timeout:.0f} s") from None
+    if stats is None:
+        with open(log.name) as f:
+            raise RunError(f"the NAT did not start: {clients.last_line(f.read())}")
+    return proc, stats
 
 
 def results_table(results, elapsed):

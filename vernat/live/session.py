@@ -46,12 +46,14 @@ class StopFlag:
 
 
 def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
-          stats_path=None, explicit_io=False, console=None, cpu=None):
-    """Forward between the two interfaces. Returns the final stats summary (dict)."""
+          stats_path=None, explicit_io=False, console=None, cpu=None, nat=None,
+          busy_poll=False):
+    """Forward between the two interfaces. Returns the final stats summary (dict).
+    nat: a ready Nat (default: a new one of config); `vernat bench` gives its stand-ins."""
     console = console or Console()
     stats = S.create(stats_path)
     stop = StopFlag(duration).install()
-    nat = Nat(config)
+    nat = nat or Nat(config)
     if io == "packet":
         plane = PacketDataPlane(nat, inside.name, outside.name)
     else:
@@ -77,6 +79,7 @@ def serve(config, inside, outside, io="xdp", xdp_mode="auto", duration=None,
                 plane.open()
             except PacketError as e2:
                 raise RunError(str(e2)) from None
+        plane.busy_poll = busy_poll
         for i, mode in zip((S.MODE_INSIDE, S.MODE_OUTSIDE), plane.modes):
             stats[i] = S.MODES[mode]
         if placement is not None:

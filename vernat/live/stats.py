@@ -3,6 +3,8 @@ demo's live table): one int64 array, a small header then the data plane's counte
 (vernat/io/xdp/rings.py).  The data plane updates the counters in place, so sharing
 them costs nothing per packet."""
 
+import os
+
 import numpy as np
 
 from vernat.io.xdp import rings as R
@@ -24,6 +26,22 @@ def create(path=None):
 
 def open_readonly(path):
     return np.memmap(path, dtype=np.int64, mode="r", shape=(SIZE,))
+
+
+def wait_running(proc, path, timeout):
+    """The stats (read-only) of the NAT process `proc` writing to `path`, once its data
+    plane runs; None if the process exits first; TimeoutError after `timeout` s."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return None
+        if os.path.exists(path) and os.path.getsize(path) == SIZE * 8:
+            stats = open_readonly(path)
+            if stats[STATE] == RUNNING:
+                return stats
+        time.sleep(0.1)
+    raise TimeoutError
 
 
 def counters(stats):

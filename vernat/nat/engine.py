@@ -19,6 +19,9 @@ class Nat:
         self.clock = np.zeros(1, dtype=np.int64)
         self.tcp = new_table(self.kernel, config.capacity, salt)
         self.udp = new_table(self.kernel, config.capacity, salt)
+        # what the live data plane calls once per batch: the verified entry point
+        # (`vernat bench` puts a stand-in here: vernat/bench/variants.py)
+        self.batch = self.kernel.process_batch
 
     def process_batch(self, buf, offs, lens, times, from_outside, verdicts=None, reasons=None):
         """Process frames in place; returns (verdicts, reasons) arrays (uint8)."""

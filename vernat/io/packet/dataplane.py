@@ -120,6 +120,7 @@ class PacketDataPlane:
 
     def __init__(self, nat, inside, outside):
         self.nat, self.ifnames = nat, (inside, outside)
+        self.busy_poll = False       # True: never sleep in poll(), spin on the rings
         self.table = f"vernat_{os.getpid()}"
         self.sockets, self.gro = [], {}
         self.nft_added = False
@@ -182,7 +183,7 @@ class PacketDataPlane:
             poller.register(s.sock.fileno(), select.POLLIN)
         next_tick = time.monotonic() + tick_seconds
         while not should_stop():
-            if self.round(time.monotonic_ns()) == 0:
+            if self.round(time.monotonic_ns()) == 0 and not self.busy_poll:
                 poller.poll(IDLE_POLL_MS)
             if on_tick is not None and time.monotonic() >= next_tick:
                 on_tick()

@@ -36,10 +36,11 @@ class XdpDataPlane:
         self.nat = nat
         self.ifnames = (inside, outside)
         self.mode = mode
+        self.busy_poll = False       # True: never sleep in poll(), spin on the rings
         self.programs = []
         self.umem = None
         self.counters = np.zeros(R.NUM_COUNTERS, dtype=np.int64)
-        self.step = R.make_step(nat.kernel)
+        self.step = R.make_step(nat.kernel, nat.batch)
         self.offs = np.zeros(2 * BUDGET, dtype=np.int64)
         self.lens = np.zeros(2 * BUDGET, dtype=np.int64)
         self.times = np.zeros(2 * BUDGET, dtype=np.int64)
@@ -98,10 +99,11 @@ class XdpDataPlane:
         while not should_stop():
             n = self.round(time.monotonic_ns())
             pending = R.tx_pending(self.rings, 0) or R.tx_pending(self.rings, 1)
-            if n < BUDGET and not pending:
+            if n < BUDGET and not pending and not self.busy_poll:
                 # Caught up: wait in poll() (at once if frames came meanwhile).  Going
-                # straight to the next round instead would keep the CPU from the kernel's
-                # receive work, which --cpu puts on this same core (threaded NAPI).
+                # straight to the next round instead (busy_poll) keeps the CPU from the
+                # kernel's receive work unless that preempts us: --cpu puts it on this
+                # same core in SCHED_FIFO kernel threads (threaded NAPI), which do.
                 poller.poll(IDLE_POLL_MS)
             if on_tick is not None and time.monotonic() >= next_tick:
                 on_tick()

@@ -134,9 +134,10 @@ nat_process_batch = None     # the verified entry point, bound by make_step
 _step = None
 
 
-def make_step(kernel):
-    """The per-round function, bound to the verified entry point (vernat/io/jit_step.py)."""
-    return compile_step(sys.modules[__name__], kernel)
+def make_step(kernel, batch=None):
+    """The per-round function, bound to the verified entry point (or a benchmark's
+    stand-in for it: vernat/io/jit_step.py)."""
+    return compile_step(sys.modules[__name__], kernel, batch)
 
 
 def step_source(rings, umem, cfg, clock, tcp, udp, now, budget,

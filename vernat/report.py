@@ -142,11 +142,15 @@ def print_live_bench(results):
         value = r.get(table, {}).get(key)
         return "—" if value is None else fmt(value)
 
-    t = Table(title="Loss-free rate, 64-byte UDP, < 0.1 % loss (kpps; * = generator-bound)")
-    t.add_column("flows", justify="right")
-    t.add_column("no DUT\n(calibration)", justify="right")
-    for d in duts:
-        t.add_column(d, justify="right")
+    def side_by_side(title, *first_columns):
+        """A table with the given leading columns, then one column per device."""
+        t = Table(title=title)
+        for name in (*first_columns, *duts):
+            t.add_column(name, justify="right")
+        return t
+
+    t = side_by_side("Loss-free rate, 64-byte UDP, < 0.1 % loss (kpps; * = generator-bound)",
+                     "flows", "no DUT\n(calibration)")
     for f in map(str, settings["flows"]):
         row = [f"{int(f):,}", cell(cal, "loss_free_kpps", f, lambda v: f"{v:,.0f}")]
         for d in duts:
@@ -156,11 +160,8 @@ def print_live_bench(results):
         t.add_row(*row)
     console.print(t)
 
-    t = Table(title=f"DUT core busy time per packet at {settings['busy_rate'] / 1e3:,.0f} kpps "
-                    f"offered (ns; frames per batch)")
-    t.add_column("flows", justify="right")
-    for d in duts:
-        t.add_column(d, justify="right")
+    t = side_by_side(f"DUT core busy time per packet at {settings['busy_rate'] / 1e3:,.0f} kpps "
+                     f"offered (ns; frames per batch)", "flows")
     for f in map(str, settings["flows"]):
         row = [f"{int(f):,}"]
         for d in duts:
@@ -173,11 +174,8 @@ def print_live_bench(results):
         t.add_row(*row)
     console.print(t)
 
-    t = Table(title=f"One-way latency under {settings['background_rate'] / 1e3:,.0f} kpps "
-                    f"background, p50 / p99 (µs)")
-    t.add_column("occupancy", justify="right")
-    for d in duts:
-        t.add_column(d, justify="right")
+    t = side_by_side(f"One-way latency under {settings['background_rate'] / 1e3:,.0f} kpps "
+                     f"background, p50 / p99 (µs)", "occupancy")
     for o in map(str, settings["occupancies"]):
         row = [f"{o} %"]
         for d in duts:

@@ -95,18 +95,16 @@ def _with_contracts_as_python():
     """The contract-annotated source run by CPython, Nagini's contract
     functions and the model's ghost functions replaced by harmless stubs
     (what the source does with its contracts evaluated but not proven)."""
-    from vernat.state import model
     fake = types.ModuleType("nagini_contracts.contracts")
     fake.__getattr__ = lambda name: _ghost     # every contract name is a stub
     sys.modules.setdefault("nagini_contracts", types.ModuleType("nagini_contracts"))
     saved = sys.modules.get("nagini_contracts.contracts")
     sys.modules["nagini_contracts.contracts"] = fake
     try:
-        ghost_path = build.module_path("vernat.state.ghost")
-        ghosts = tuple(n.name for n in ast.parse(open(ghost_path).read()).body
+        ghosts = tuple(n.name for m in ("vernat.state.ghost", "vernat.state.model")
+                       for n in ast.parse(open(build.module_path(m)).read()).body
                        if isinstance(n, ast.FunctionDef))
-        namespace = {n: _ghost for n in model.QUERIES + model.TRANSITIONS + ("state", "table")
-                     + ghosts}
+        namespace = {n: _ghost for n in ghosts}
         for name in build.VERIFIED_MODULES[:6]:
             path = build.module_path(name)
             tree = ast.parse(open(path).read(), filename=path)

@@ -23,11 +23,16 @@ the library's meaning: the builds strip them (build.strip_contracts),
 `vernat prove` proves the code below against them.
 """
 
-from nagini_contracts.contracts import Requires, Ensures, Result, Old, Implies
+from typing import List
+
+from nagini_contracts.contracts import (
+    Requires, Ensures, Result, Old, Implies, Forall, Assert, Fold, Unfold,
+)
 from vernat.state.model import (
     table, state, capacity, full, find, live, key1_of, key2_of, mac_of, next_free,
-    expired, touched, added,
+    expired, touched, added, abstract, holds, records_match,
 )
+from vernat.state.ghost import flow_word
 
 from vernat.state.layout import (
     H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT,
@@ -40,7 +45,7 @@ from vernat.state.allocator import (
 )
 
 
-def table_init(t, capacity, nslots, salt):
+def table_init(t: List[int], capacity: int, nslots: int, salt: int) -> None:
     """Make t (int64, layout.table_words(capacity) long) an empty table:
     no flow stored, every index free, indices queued 0, 1, 2, ... so the
     first flows get the lowest ports. nslots must be layout.slots_for(capacity)."""
@@ -73,20 +78,39 @@ def table_init(t, capacity, nslots, salt):
     t[H_RING_HEAD] = 0
 
 
-def flow_lookup(t, k1, k2):
+def flow_lookup(t: List[int], k1: int, k2: int) -> int:
     Requires(table(t))
     Ensures(table(t) and state(t) == Old(state(t)))
     Ensures(Result() == find(state(t), k1, k2))
     Ensures(Result() == -1 or (0 <= Result() and Result() < capacity(state(t)) and
                                live(state(t), Result()) and
                                key1_of(state(t), Result()) == k1 and key2_of(state(t), Result()) == k2))
-    return map_find(t, k1, k2)
+    Unfold(table(t))
+    i = map_find(t, k1, k2)
+    # find is defined on the records: a live index with that key is in a slot
+    # with that key (coupled), and no two slots hold one key (map_ok)
+    Assert(records_match(t))
+    Assert(Forall(int, lambda m: (Implies(0 <= m and m < t[H_CAPACITY],
+        holds(abstract(t), m, k1, k2) == (flow_word(t, m, F_LAST_SEEN) != FREE and
+                                          flow_word(t, m, F_KEY1) == k1 and
+                                          flow_word(t, m, F_KEY2) == k2)),
+        [[holds(abstract(t), m, k1, k2)]])))
+    Assert(Implies(i >= 0, holds(abstract(t), i, k1, k2)))
+    Assert(Implies(find(abstract(t), k1, k2) >= 0,
+                   holds(abstract(t), find(abstract(t), k1, k2), k1, k2)))
+    Assert(Implies(find(abstract(t), k1, k2) >= 0,
+                   flow_word(t, find(abstract(t), k1, k2), F_LAST_SEEN) != FREE and
+                   flow_word(t, find(abstract(t), k1, k2), F_KEY1) == k1 and
+                   flow_word(t, find(abstract(t), k1, k2), F_KEY2) == k2))
+    Assert(find(abstract(t), k1, k2) == i)
+    Fold(table(t))
+    return i
 
 
-def flow_allocate(t, k1, k2, mac, now):
+def flow_allocate(t: List[int], k1: int, k2: int, mac: int, now: int) -> int:
     Requires(table(t) and find(state(t), k1, k2) == -1)
-    Requires(0 <= k1 and k1 < (1 << 48) and 0 <= k2 and k2 < (1 << 48))
-    Requires(0 <= mac and mac < (1 << 48) and now >= 0)
+    Requires(0 <= k1 and k1 < 281474976710656 and 0 <= k2 and k2 < 281474976710656)
+    Requires(0 <= mac and mac < 281474976710656 and now >= 0)
     Ensures(table(t) and capacity(state(t)) == Old(capacity(state(t))))
     Ensures(Implies(Old(full(state(t))), Result() == -1 and state(t) == Old(state(t))))
     Ensures(Implies(not Old(full(state(t))),
@@ -104,14 +128,14 @@ def flow_allocate(t, k1, k2, mac, now):
     return i
 
 
-def flow_refresh(t, i, now):
+def flow_refresh(t: List[int], i: int, now: int) -> None:
     Requires(table(t) and live(state(t), i) and now >= 0)
     Ensures(table(t) and state(t) == touched(Old(state(t)), i, now))
     Ensures(capacity(state(t)) == Old(capacity(state(t))) and live(state(t), i))
     index_refresh(t, i, now)
 
 
-def flow_expire(t, now, timeout):
+def flow_expire(t: List[int], now: int, timeout: int) -> int:
     """Remove every flow with now - last_seen >= timeout, oldest first.
     Amortized O(1): each flow is removed once, and the loop stops at the
     first flow that is still fresh."""
@@ -131,53 +155,76 @@ def flow_expire(t, now, timeout):
     return removed
 
 
-def flow_is_allocated(t, i):
+def flow_is_allocated(t: List[int], i: int) -> bool:
     Requires(table(t))
     Ensures(table(t) and state(t) == Old(state(t)))
     Ensures(Result() == live(state(t), i))
     Ensures(Implies(Result(), 0 <= i and i < capacity(state(t))))
-    return index_is_allocated(t, i)
+    Unfold(table(t))
+    a = index_is_allocated(t, i)
+    Assert(records_match(t))
+    Fold(table(t))
+    return a
 
 
-def flow_key1(t, i):
+def flow_key1(t: List[int], i: int) -> int:
     Requires(table(t) and live(state(t), i))
     Ensures(table(t) and state(t) == Old(state(t)))
-    Ensures(Result() == key1_of(state(t), i) and 0 <= Result() and Result() < (1 << 48))
-    return t[flow_at(t, i) + F_KEY1]
+    Ensures(Result() == key1_of(state(t), i) and 0 <= Result() and Result() < 281474976710656)
+    Unfold(table(t))
+    Assert(records_match(t))
+    v = t[flow_at(t, i) + F_KEY1]
+    Assert(v == flow_word(t, i, F_KEY1))
+    Fold(table(t))
+    return v
 
 
-def flow_key2(t, i):
+def flow_key2(t: List[int], i: int) -> int:
     Requires(table(t) and live(state(t), i))
     Ensures(table(t) and state(t) == Old(state(t)))
-    Ensures(Result() == key2_of(state(t), i) and 0 <= Result() and Result() < (1 << 48))
-    return t[flow_at(t, i) + F_KEY2]
+    Ensures(Result() == key2_of(state(t), i) and 0 <= Result() and Result() < 281474976710656)
+    Unfold(table(t))
+    Assert(records_match(t))
+    v = t[flow_at(t, i) + F_KEY2]
+    Assert(v == flow_word(t, i, F_KEY2))
+    Fold(table(t))
+    return v
 
 
-def flow_mac(t, i):
+def flow_mac(t: List[int], i: int) -> int:
     Requires(table(t) and live(state(t), i))
     Ensures(table(t) and state(t) == Old(state(t)))
-    Ensures(Result() == mac_of(state(t), i) and 0 <= Result() and Result() < (1 << 48))
-    return t[flow_at(t, i) + F_MAC]
+    Ensures(Result() == mac_of(state(t), i) and 0 <= Result() and Result() < 281474976710656)
+    Unfold(table(t))
+    Assert(records_match(t))
+    v = t[flow_at(t, i) + F_MAC]
+    Assert(v == flow_word(t, i, F_MAC))
+    Fold(table(t))
+    return v
 
 
-def flow_last_seen(t, i):
+def flow_last_seen(t: List[int], i: int) -> int:
     return t[flow_at(t, i) + F_LAST_SEEN]
 
 
-def flow_count(t):
+def flow_count(t: List[int]) -> int:
     return t[H_COUNT]
 
 
-def flow_prefetch_key(t, k1, k2):
+def flow_prefetch_key(t: List[int], k1: int, k2: int) -> None:
     """Hint: a lookup of (k1, k2) is coming. Changes nothing."""
     Requires(table(t))
     Ensures(table(t) and state(t) == Old(state(t)))
+    Unfold(table(t))
     map_prefetch(t, k1, k2)
+    Fold(table(t))
 
 
-def flow_prefetch_index(t, i):
+def flow_prefetch_index(t: List[int], i: int) -> None:
     """Hint: index i's record is coming. Changes nothing; any i is fine."""
     Requires(table(t))
     Ensures(table(t) and state(t) == Old(state(t)))
+    Unfold(table(t))
     if i >= 0 and i < t[H_CAPACITY]:
         cache_hint(t, flow_at(t, i))
+    Fold(table(t))

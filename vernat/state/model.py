@@ -1,5 +1,5 @@
 """The abstract model of a flow table: the vocabulary of the state library's
-contracts (vernat/state/flowtable.py).
+contracts (vernat/state/flowtable.py), with its definitions for Nagini.
 
 A flow table *is*, abstractly, a value A of this model; `state(t)` is the
 value the int64 array t represents. The contracts of flowtable.py are
@@ -7,13 +7,14 @@ written with these names only, in Nagini's syntax (Requires / Ensures /
 Result / Old), and have three readers:
 
 - the numba and CPython builds, which strip them (vernat/build.py,
-  strip_contracts): the code that runs is the code minus its contracts;
+  strip_contracts; this module is a ghost import): the code that runs is
+  the code minus its contracts;
 - `vernat verify`'s lazy validation (vernat/verify/contracts.py), which
   reads them from the source and checks every symbolic trace against them,
   interpreting each name below as an uninterpreted function of the abstract
   state (so it relies on nothing but what the contracts say);
-- `vernat prove` (issue 5), which proves the array code against them with
-  Nagini, where each name gets a definition over the arrays.
+- `vernat prove`, which proves the array code against them with Nagini,
+  using the definitions below.
 
 Queries, on an abstract table A:
     capacity(A)         N, the number of indices (external ports S..S+N-1)
@@ -31,17 +32,414 @@ Transitions, each a new abstract table:
 Permission (Nagini only; True for the validator):
     table(t)            t is a well-formed table array this call may access
 
-Nothing here runs: these stubs exist so the names can be imported and
-documented. Calling one is a bug.
+## The abstract value
+`Table` holds the count, the two ends of the least-recently-used list, the
+free ring's head, and three slices of the array: the flow records (key1,
+key2, mac, last_seen per index), the list's links (prev, next per index)
+and the ring (the free FIFO's permutation and its inverse). The map's slots
+and the hash salt are not in it: they are how `find` is made fast, and
+`find` is defined without them (the live flow with that key).
+
+Why slices of the array and not, say, a set of flows: Nagini compares two
+abstract values only when they are built from the same sequence terms
+(docs/prove-notes/README.md, item 2), so each transition below is defined as
+the list, record and ring updates the library makes, on those slices. What
+they *mean* is tested, not assumed: tests/state/test_model_meaning.py runs
+these definitions in CPython beside the specification's own table
+(vernat/spec/abstract_state.py: flows, a FIFO of free indices, expiry in
+least-recently-used order) on random operation sequences, and checks that
+`state(t)` of the real table equals the definitions' value after every step.
+
+Every definition is total (guarded reads `at`, guarded writes `upd`, no
+quantified preconditions): Nagini checks a function's well-definedness
+against its precondition, and a quantified one made that check not finish
+(docs/prove-notes/README.md, item 4).
 """
 
+from typing import List, NamedTuple
 
-def _ghost(*args):
-    raise RuntimeError("a ghost function of the abstract model was called at run time")
+from nagini_contracts.adt import ADT
+from nagini_contracts.contracts import (
+    Requires, Ensures, Result, Implies, Forall, Forall2, Exists, Pure, Predicate, Decreases, Acc,
+    list_pred, Unfolding, PSeq, ToSeq,
+)
+from vernat.state.ghost import geometry, allocator_ok, map_ok, flow_word, link_word, slot_word
+from vernat.state.layout import (
+    HEADER_WORDS, H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD,
+    SLOT_WORDS, SLOT_FLOW, SLOT_KEY1, SLOT_KEY2, KEY_LIMIT,
+    FLOW_WORDS, F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE,
+    LINK_WORDS, L_PREV, L_NEXT, RING_WORDS, R_RING, R_POS,
+)
 
 
-table = state = capacity = full = find = live = key1_of = key2_of = mac_of = next_free = _ghost
-expired = touched = added = _ghost
+class Table_ADT(ADT):
+    pass
 
-QUERIES = ("capacity", "full", "find", "live", "key1_of", "key2_of", "mac_of", "next_free")
-TRANSITIONS = ("expired", "touched", "added")
+
+class Table(Table_ADT, NamedTuple('Table', [
+        ('cap', int), ('count', int), ('oldest', int), ('newest', int), ('head', int),
+        ('rec', PSeq[int]), ('links', PSeq[int]), ('ring', PSeq[int])])):
+    pass    # an abstract flow table (the module's docstring); Nagini allows no body
+
+
+# ---- the table's invariant and its abstract value ----
+
+@Pure
+def coupled(t: List[int]) -> bool:
+    """The map and the records agree: every slot in use holds a live index
+    whose record has the slot's key, and every live index is in some slot
+    (so `find`, defined on the records, is what the map answers); a live
+    flow's MAC is 48-bit."""
+    Requires(Acc(list_pred(t), 1/2) and map_ok(t))
+    Decreases(None)
+    return (Forall(int, lambda s: (Implies(
+                0 <= s and s <= t[H_MASK] and slot_word(t, s, SLOT_FLOW) >= 0,
+                flow_word(t, slot_word(t, s, SLOT_FLOW), F_LAST_SEEN) != FREE and
+                flow_word(t, slot_word(t, s, SLOT_FLOW), F_KEY1) == slot_word(t, s, SLOT_KEY1) and
+                flow_word(t, slot_word(t, s, SLOT_FLOW), F_KEY2) == slot_word(t, s, SLOT_KEY2)),
+                [[slot_word(t, s, SLOT_FLOW)]])) and
+            Forall(int, lambda i: (Implies(
+                0 <= i and i < t[H_CAPACITY] and flow_word(t, i, F_LAST_SEEN) != FREE,
+                0 <= flow_word(t, i, F_MAC) and flow_word(t, i, F_MAC) < KEY_LIMIT and
+                Exists(int, lambda s: (0 <= s and s <= t[H_MASK] and
+                                       slot_word(t, s, SLOT_FLOW) == i,
+                                       [[slot_word(t, s, SLOT_FLOW)]]))),
+                [[flow_word(t, i, F_LAST_SEEN)]])))
+
+
+# t is a well-formed flow table, and the holder may write it (Nagini allows a
+# predicate no statement but its return, not even a docstring).
+@Predicate
+def table(t: List[int]) -> bool:
+    return Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled(t)
+
+
+@Pure
+def state(t: List[int]) -> Table:
+    """The abstract table that the array t represents."""
+    Requires(table(t))
+    Decreases(None)
+    return Unfolding(table(t), abstract(t))
+
+
+@Pure
+def abstract(t: List[int]) -> Table:
+    """state(t), for a holder of t's words (inside an unfolded table(t))."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Decreases(None)
+    return (Table(
+        t[H_CAPACITY], t[H_COUNT], t[H_OLDEST], t[H_NEWEST], t[H_RING_HEAD],
+        ToSeq(t).drop(HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1)).take(
+            FLOW_WORDS * t[H_CAPACITY]),
+        ToSeq(t).drop(HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
+                      FLOW_WORDS * t[H_CAPACITY]).take(LINK_WORDS * t[H_CAPACITY]),
+        ToSeq(t).drop(HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
+                      (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY]).take(
+            RING_WORDS * t[H_CAPACITY])))
+
+
+@Pure
+def records_match(t: List[int]) -> bool:
+    """Lemma (true; use it in an Assert): abstract(t)'s records are t's flow
+    records, word for word."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Decreases(None)
+    Ensures(Result())
+    Ensures(Forall2(int, int, lambda m, f: (Implies(
+        0 <= m and m < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS,
+        rec_of(abstract(t), m, f) == flow_word(t, m, f)),
+        [[rec_of(abstract(t), m, f)], [flow_word(t, m, f)]])))
+    return True
+
+
+@Pure
+def links_match(t: List[int]) -> bool:
+    """Lemma (true; use it in an Assert): abstract(t)'s links are t's links,
+    word for word."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Decreases(None)
+    Ensures(Result())
+    Ensures(Forall2(int, int, lambda m, f: (Implies(
+        0 <= m and m < t[H_CAPACITY] and 0 <= f and f < LINK_WORDS,
+        at(abstract(t).links, LINK_WORDS * m + f) == link_word(t, m, f)),
+        [[link_word(t, m, f)]])))
+    return True
+
+
+# ---- total reads and writes of a slice ----
+
+@Pure
+def at(s: PSeq[int], k: int) -> int:
+    """s[k], or -1 outside s."""
+    Decreases(None)
+    return s[k] if 0 <= k and k < len(s) else -1
+
+
+@Pure
+def upd(s: PSeq[int], k: int, v: int) -> PSeq[int]:
+    """s with s[k] = v, or s unchanged outside it."""
+    Decreases(None)
+    Ensures(len(Result()) == len(s))
+    return s.update(k, v) if 0 <= k and k < len(s) else s
+
+
+# ---- queries ----
+
+@Pure
+def capacity(A: Table) -> int:
+    Decreases(None)
+    return A.cap
+
+
+@Pure
+def full(A: Table) -> bool:
+    Decreases(None)
+    return A.count == A.cap
+
+
+@Pure
+def rec_of(A: Table, i: int, f: int) -> int:
+    """Word f (F_KEY1 .. F_LAST_SEEN) of index i's record."""
+    Decreases(None)
+    return at(A.rec, FLOW_WORDS * i + f)
+
+
+@Pure
+def last_seen_of(A: Table, i: int) -> int:
+    Decreases(None)
+    return rec_of(A, i, F_LAST_SEEN)
+
+
+@Pure
+def live(A: Table, i: int) -> bool:
+    Decreases(None)
+    return 0 <= i and i < A.cap and last_seen_of(A, i) != FREE
+
+
+@Pure
+def key1_of(A: Table, i: int) -> int:
+    Decreases(None)
+    return rec_of(A, i, F_KEY1)
+
+
+@Pure
+def key2_of(A: Table, i: int) -> int:
+    Decreases(None)
+    return rec_of(A, i, F_KEY2)
+
+
+@Pure
+def mac_of(A: Table, i: int) -> int:
+    Decreases(None)
+    return rec_of(A, i, F_MAC)
+
+
+@Pure
+def next_free(A: Table) -> int:
+    Decreases(None)
+    return at(A.ring, RING_WORDS * A.head + R_RING)
+
+
+@Pure
+def holds(A: Table, i: int, k1: int, k2: int) -> bool:
+    """Index i is a live flow with key (k1, k2)."""
+    Decreases(None)
+    return live(A, i) and key1_of(A, i) == k1 and key2_of(A, i) == k2
+
+
+@Pure
+def find_from(A: Table, k1: int, k2: int, j: int) -> int:
+    """The lowest index from j on holding a live flow with key (k1, k2), or -1."""
+    Requires(0 <= j)
+    Decreases(A.cap - j)
+    Ensures(-1 <= Result())
+    Ensures(Implies(Result() >= 0, j <= Result() and holds(A, Result(), k1, k2)))
+    Ensures(Implies(Result() == -1, Forall(int, lambda m: (
+        Implies(j <= m and m < A.cap, not holds(A, m, k1, k2)), [[holds(A, m, k1, k2)]]))))
+    if j >= A.cap:
+        return -1
+    return j if holds(A, j, k1, k2) else find_from(A, k1, k2, j + 1)
+
+
+@Pure
+def find(A: Table, k1: int, k2: int) -> int:
+    Decreases(None)
+    return find_from(A, k1, k2, 0)
+
+
+# ---- building blocks of the transitions: one field or word each ----
+
+@Pure
+def with_rec(A: Table, i: int, f: int, v: int) -> Table:
+    Decreases(None)
+    return Table(A.cap, A.count, A.oldest, A.newest, A.head,
+                 upd(A.rec, FLOW_WORDS * i + f, v), A.links, A.ring)
+
+
+@Pure
+def with_link(A: Table, i: int, f: int, v: int) -> Table:
+    Decreases(None)
+    return Table(A.cap, A.count, A.oldest, A.newest, A.head,
+                 A.rec, upd(A.links, LINK_WORDS * i + f, v), A.ring)
+
+
+@Pure
+def with_ring(A: Table, p: int, f: int, v: int) -> Table:
+    Decreases(None)
+    return Table(A.cap, A.count, A.oldest, A.newest, A.head,
+                 A.rec, A.links, upd(A.ring, RING_WORDS * p + f, v))
+
+
+@Pure
+def with_header(A: Table, h: int, v: int) -> Table:
+    """Header word h (H_COUNT, H_OLDEST, H_NEWEST or H_RING_HEAD) := v."""
+    Decreases(None)
+    return Table(A.cap, v if h == H_COUNT else A.count, v if h == H_OLDEST else A.oldest,
+                 v if h == H_NEWEST else A.newest, v if h == H_RING_HEAD else A.head,
+                 A.rec, A.links, A.ring)
+
+
+# ---- the least-recently-used list (allocator.lru_unlink / lru_append) ----
+
+@Pure
+def prev_of(A: Table, i: int) -> int:
+    Decreases(None)
+    return at(A.links, LINK_WORDS * i + L_PREV)
+
+
+@Pure
+def next_of(A: Table, i: int) -> int:
+    Decreases(None)
+    return at(A.links, LINK_WORDS * i + L_NEXT)
+
+
+@Pure
+def unlinked_prev(A: Table, i: int) -> Table:
+    """First half of unlinking i: its predecessor (or the list's start) skips it."""
+    Decreases(None)
+    return (with_link(A, prev_of(A, i), L_NEXT, next_of(A, i)) if prev_of(A, i) >= 0
+            else with_header(A, H_OLDEST, next_of(A, i)))
+
+
+@Pure
+def unlinked(A: Table, i: int) -> Table:
+    """i taken out of the list (its own links are left as they were)."""
+    Decreases(None)
+    return (with_link(unlinked_prev(A, i), next_of(A, i), L_PREV, prev_of(A, i))
+            if next_of(A, i) >= 0
+            else with_header(unlinked_prev(A, i), H_NEWEST, prev_of(A, i)))
+
+
+@Pure
+def linked_new(A: Table, i: int) -> Table:
+    """i's own links once appended: after the newest, nothing after it."""
+    Decreases(None)
+    return with_link(with_link(A, i, L_PREV, A.newest), i, L_NEXT, -1)
+
+
+@Pure
+def appended(A: Table, i: int) -> Table:
+    """i (not in the list) linked as the newest."""
+    Decreases(None)
+    return (with_header(with_link(linked_new(A, i), A.newest, L_NEXT, i), H_NEWEST, i)
+            if A.newest >= 0
+            else with_header(with_header(linked_new(A, i), H_OLDEST, i), H_NEWEST, i))
+
+
+# ---- transitions ----
+
+@Pure
+def relinked(A: Table, i: int) -> Table:
+    """Linked index i moved to the newest end of the list (allocator.lru_touch)."""
+    Decreases(None)
+    return A if A.newest == i else appended(unlinked(A, i), i)
+
+
+@Pure
+def touched(A: Table, i: int, now: int) -> Table:
+    """Flow i used at `now`: it becomes the newest, last_seen = now."""
+    Decreases(None)
+    return with_rec(relinked(A, i), i, F_LAST_SEEN, now)
+
+
+@Pure
+def taken(A: Table) -> Table:
+    """The free FIFO's first index taken: the ring's head moves on."""
+    Decreases(None)
+    return with_header(with_header(A, H_RING_HEAD, A.head + 1 if A.head + 1 < A.cap else 0),
+                       H_COUNT, A.count + 1)
+
+
+@Pure
+def allocated(A: Table, now: int) -> Table:
+    """Index next_free(A) taken, seen at `now`, newest (allocator.index_allocate)."""
+    Decreases(None)
+    return appended(with_rec(taken(A), next_free(A), F_LAST_SEEN, now), next_free(A))
+
+
+@Pure
+def added(A: Table, k1: int, k2: int, mac: int, now: int) -> Table:
+    """A new flow (k1, k2, mac) seen at `now`, at index next_free(A), newest."""
+    Decreases(None)
+    return with_rec(with_rec(with_rec(allocated(A, now), next_free(A), F_KEY1, k1),
+                             next_free(A), F_KEY2, k2), next_free(A), F_MAC, mac)
+
+
+@Pure
+def window_end(A: Table) -> int:
+    """The ring position just past the free window (where a freed index goes)."""
+    Decreases(None)
+    return (A.head + A.cap - A.count if A.head + A.cap - A.count < A.cap
+            else A.head - A.count)
+
+
+@Pure
+def ring_index(A: Table, p: int) -> int:
+    Decreases(None)
+    return at(A.ring, RING_WORDS * p + R_RING)
+
+
+@Pure
+def pos_of(A: Table, i: int) -> int:
+    Decreases(None)
+    return at(A.ring, RING_WORDS * i + R_POS)
+
+
+@Pure
+def ring_put(A: Table, p: int, i: int) -> Table:
+    """Ring position p holds index i (allocator._ring_put)."""
+    Decreases(None)
+    return with_ring(with_ring(A, p, R_RING, i), i, R_POS, p)
+
+
+@Pure
+def queued(A: Table, i: int) -> Table:
+    """Index i swapped into the ring position just past the free window, the
+    index that was there into i's old position (allocator._ring_swap)."""
+    Decreases(None)
+    return ring_put(ring_put(A, pos_of(A, i), ring_index(A, window_end(A))), window_end(A), i)
+
+
+@Pure
+def freed(A: Table, i: int) -> Table:
+    """Live flow i removed: out of the list, marked free, at the back of the
+    free FIFO (allocator.index_free)."""
+    Decreases(None)
+    return with_header(queued(with_rec(unlinked(A, i), i, F_LAST_SEEN, FREE), i),
+                       H_COUNT, A.count - 1)
+
+
+@Pure
+def expired_fuel(A: Table, now: int, timeout: int, fuel: int) -> Table:
+    """At most `fuel` times: free the oldest flow if now - last_seen >= timeout."""
+    Decreases(fuel)
+    if fuel <= 0 or A.oldest < 0 or now - last_seen_of(A, A.oldest) < timeout:
+        return A
+    return expired_fuel(freed(A, A.oldest), now, timeout, fuel - 1)
+
+
+@Pure
+def expired(A: Table, now: int, timeout: int) -> Table:
+    """Every flow with now - last_seen >= timeout freed, oldest first."""
+    Decreases(None)
+    return expired_fuel(A, now, timeout, A.cap)

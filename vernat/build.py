@@ -51,9 +51,16 @@ GHOST_MODULES = ("nagini_contracts", "vernat.state.model", "vernat.state.ghost",
 GHOST_DECORATORS = frozenset(("Pure", "Predicate", "Ghost", "ContractOnly", "Opaque", "Inline"))
 
 
+# A call statement of a proof lemma (a ghost method of a ghost module, named
+# lemma_*: its contract is the fact, its body the proof) is ghost code too.
+LEMMA_PREFIX = "lemma_"
+
+
 def _is_contract(node):
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
-        isinstance(node.value.func, ast.Name) and node.value.func.id in CONTRACT_STATEMENTS
+        isinstance(node.value.func, ast.Name) and (
+            node.value.func.id in CONTRACT_STATEMENTS or
+            node.value.func.id.startswith(LEMMA_PREFIX))
 
 
 def _is_ghost_import(node):
@@ -82,6 +89,11 @@ class _Stripper(ast.NodeTransformer):
     def visit_Module(self, node):
         node.body = [n for n in node.body if not _is_ghost_import(n) and
                      not _is_ghost_function(n)]
+        for n in node.body:
+            if isinstance(n, ast.FunctionDef) and n.name.startswith(LEMMA_PREFIX):
+                # its calls would be stripped as ghost code: refuse, not skip
+                raise SubsetError(f"line {n.lineno}: {n.name!r}: the name lemma_* is kept for "
+                                  f"proof lemmas of the ghost modules")
         self.generic_visit(node)
         return node
 

@@ -129,10 +129,14 @@ def flow_allocate(t: List[int], k1: int, k2: int, mac: int, now: int) -> int:
 
 
 def flow_refresh(t: List[int], i: int, now: int) -> None:
-    Requires(table(t) and live(state(t), i) and now >= 0)
+    Requires(table(t) and live(state(t), i) and now >= 0 and now <= 4611686018427387904)
     Ensures(table(t) and state(t) == touched(Old(state(t)), i, now))
     Ensures(capacity(state(t)) == Old(capacity(state(t))) and live(state(t), i))
+    Unfold(table(t))
+    Assert(records_match(t))
     index_refresh(t, i, now)
+    Assert(records_match(t))
+    Fold(table(t))
 
 
 def flow_expire(t: List[int], now: int, timeout: int) -> int:

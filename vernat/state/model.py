@@ -34,16 +34,17 @@ Permission (Nagini only; True for the validator):
 
 ## The abstract value
 `Table` holds the count, the two ends of the least-recently-used list, the
-free ring's head, and three slices of the array: the flow records (key1,
-key2, mac, last_seen per index), the list's links (prev, next per index)
-and the ring (the free FIFO's permutation and its inverse). The map's slots
-and the hash salt are not in it: they are how `find` is made fast, and
-`find` is defined without them (the live flow with that key).
+free ring's head, and the array's words from the flow records on: the
+records (key1, key2, mac, last_seen per index), the list's links (prev, next
+per index) and the ring (the free FIFO's permutation and its inverse). The
+map's slots and the hash salt are not in it: they are how `find` is made
+fast, and `find` is defined without them (the live flow with that key).
 
-Why slices of the array and not, say, a set of flows: Nagini compares two
+Why a slice of the array and not, say, a set of flows: Nagini compares two
 abstract values only when they are built from the same sequence terms
 (docs/prove-notes/README.md, item 2), so each transition below is defined as
-the list, record and ring updates the library makes, on those slices. What
+the list, record and ring updates the library makes, on that slice (one
+slice: each store is then one sequence update, `lemma_word_stored`). What
 they *mean* is tested, not assumed: tests/state/test_model_meaning.py runs
 these definitions in CPython beside the specification's own table
 (vernat/spec/abstract_state.py: flows, a FIFO of free indices, expiry in
@@ -61,6 +62,7 @@ from typing import List, NamedTuple
 from nagini_contracts.adt import ADT
 from nagini_contracts.contracts import (
     Requires, Ensures, Result, Implies, Forall, Forall2, Exists, Pure, Predicate, Decreases, Acc,
+    Assert,
     list_pred, Unfolding, PSeq, ToSeq,
 )
 from vernat.state.ghost import geometry, allocator_ok, map_ok, flow_word, link_word, slot_word
@@ -78,7 +80,7 @@ class Table_ADT(ADT):
 
 class Table(Table_ADT, NamedTuple('Table', [
         ('cap', int), ('count', int), ('oldest', int), ('newest', int), ('head', int),
-        ('rec', PSeq[int]), ('links', PSeq[int]), ('ring', PSeq[int])])):
+        ('words', PSeq[int])])):
     pass    # an abstract flow table (the module's docstring); Nagini allows no body
 
 
@@ -125,17 +127,61 @@ def state(t: List[int]) -> Table:
 @Pure
 def abstract(t: List[int]) -> Table:
     """state(t), for a holder of t's words (inside an unfolded table(t))."""
-    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Requires(Acc(list_pred(t), 1/2))
     Decreases(None)
-    return (Table(
-        t[H_CAPACITY], t[H_COUNT], t[H_OLDEST], t[H_NEWEST], t[H_RING_HEAD],
-        ToSeq(t).drop(HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1)).take(
-            FLOW_WORDS * t[H_CAPACITY]),
-        ToSeq(t).drop(HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
-                      FLOW_WORDS * t[H_CAPACITY]).take(LINK_WORDS * t[H_CAPACITY]),
-        ToSeq(t).drop(HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
-                      (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY]).take(
-            RING_WORDS * t[H_CAPACITY])))
+    return abs_of(ToSeq(t))
+
+
+@Pure
+def flows_at(S: PSeq[int]) -> int:
+    """Where the flow records start in a table's words S (layout.flow_at)."""
+    Decreases(None)
+    return HEADER_WORDS + SLOT_WORDS * (at(S, H_MASK) + 1)
+
+
+@Pure
+def abs_of(S: PSeq[int]) -> Table:
+    """The abstract table of a table's words S: its header fields, and its
+    words from the flow records on (records | links | ring)."""
+    Decreases(None)
+    return Table(at(S, H_CAPACITY), at(S, H_COUNT), at(S, H_OLDEST), at(S, H_NEWEST),
+                 at(S, H_RING_HEAD), S.drop(flows_at(S)))
+
+
+@Pure
+def words_ok(S: PSeq[int]) -> bool:
+    """S is as long as its header says (ghost.geometry, on a sequence)."""
+    Decreases(None)
+    return (HEADER_WORDS <= len(S) and 1 <= at(S, H_CAPACITY) and 0 <= at(S, H_MASK) and
+            len(S) == flows_at(S) + (FLOW_WORDS + LINK_WORDS + RING_WORDS) * at(S, H_CAPACITY))
+
+
+# Lemmas: ghost methods whose contract is the fact, proven once by their body.
+# The library calls them as statements (`lemma_...(...)`), which the builds
+# strip like any contract statement (build.CONTRACT_STATEMENTS).
+
+def lemma_word_stored(S: PSeq[int], k: int, v: int) -> None:
+    """Storing a word from the flow records on is the same store in the
+    abstract table's words; the header fields do not move."""
+    Requires(words_ok(S) and flows_at(S) <= k and k < len(S))
+    Ensures(words_ok(S.update(k, v)))
+    Ensures(abs_of(S.update(k, v)) == with_word(abs_of(S), k - flows_at(S), v))
+    Assert(at(S.update(k, v), H_CAPACITY) == at(S, H_CAPACITY) and
+           at(S.update(k, v), H_MASK) == at(S, H_MASK))
+    Assert(flows_at(S.update(k, v)) == flows_at(S))
+    Assert(S.update(k, v).drop(flows_at(S)) == S.drop(flows_at(S)).update(k - flows_at(S), v))
+
+
+def lemma_header_stored(S: PSeq[int], h: int, v: int) -> None:
+    """Storing one of the allocator's header words is with_header."""
+    Requires(words_ok(S))
+    Requires(h == H_COUNT or h == H_OLDEST or h == H_NEWEST or h == H_RING_HEAD)
+    Ensures(words_ok(S.update(h, v)))
+    Ensures(abs_of(S.update(h, v)) == with_header(abs_of(S), h, v))
+    Assert(at(S.update(h, v), H_CAPACITY) == at(S, H_CAPACITY) and
+           at(S.update(h, v), H_MASK) == at(S, H_MASK))
+    Assert(flows_at(S.update(h, v)) == flows_at(S))
+    Assert(S.update(h, v).drop(flows_at(S)) == S.drop(flows_at(S)))
 
 
 @Pure
@@ -161,8 +207,8 @@ def links_match(t: List[int]) -> bool:
     Ensures(Result())
     Ensures(Forall2(int, int, lambda m, f: (Implies(
         0 <= m and m < t[H_CAPACITY] and 0 <= f and f < LINK_WORDS,
-        at(abstract(t).links, LINK_WORDS * m + f) == link_word(t, m, f)),
-        [[link_word(t, m, f)]])))
+        link_of(abstract(t), m, f) == link_word(t, m, f)),
+        [[link_of(abstract(t), m, f)], [link_word(t, m, f)]])))
     return True
 
 
@@ -201,7 +247,21 @@ def full(A: Table) -> bool:
 def rec_of(A: Table, i: int, f: int) -> int:
     """Word f (F_KEY1 .. F_LAST_SEEN) of index i's record."""
     Decreases(None)
-    return at(A.rec, FLOW_WORDS * i + f)
+    return at(A.words, FLOW_WORDS * i + f)
+
+
+@Pure
+def link_of(A: Table, i: int, f: int) -> int:
+    """Word f (L_PREV or L_NEXT) of index i's links."""
+    Decreases(None)
+    return at(A.words, FLOW_WORDS * A.cap + LINK_WORDS * i + f)
+
+
+@Pure
+def ring_of(A: Table, p: int, f: int) -> int:
+    """Word f (R_RING or R_POS) of ring position / index p."""
+    Decreases(None)
+    return at(A.words, (FLOW_WORDS + LINK_WORDS) * A.cap + RING_WORDS * p + f)
 
 
 @Pure
@@ -237,7 +297,7 @@ def mac_of(A: Table, i: int) -> int:
 @Pure
 def next_free(A: Table) -> int:
     Decreases(None)
-    return at(A.ring, RING_WORDS * A.head + R_RING)
+    return ring_of(A, A.head, R_RING)
 
 
 @Pure
@@ -270,24 +330,28 @@ def find(A: Table, k1: int, k2: int) -> int:
 # ---- building blocks of the transitions: one field or word each ----
 
 @Pure
+def with_word(A: Table, k: int, v: int) -> Table:
+    """Word k of A's words (records | links | ring) := v."""
+    Decreases(None)
+    return Table(A.cap, A.count, A.oldest, A.newest, A.head, upd(A.words, k, v))
+
+
+@Pure
 def with_rec(A: Table, i: int, f: int, v: int) -> Table:
     Decreases(None)
-    return Table(A.cap, A.count, A.oldest, A.newest, A.head,
-                 upd(A.rec, FLOW_WORDS * i + f, v), A.links, A.ring)
+    return with_word(A, FLOW_WORDS * i + f, v)
 
 
 @Pure
 def with_link(A: Table, i: int, f: int, v: int) -> Table:
     Decreases(None)
-    return Table(A.cap, A.count, A.oldest, A.newest, A.head,
-                 A.rec, upd(A.links, LINK_WORDS * i + f, v), A.ring)
+    return with_word(A, FLOW_WORDS * A.cap + LINK_WORDS * i + f, v)
 
 
 @Pure
 def with_ring(A: Table, p: int, f: int, v: int) -> Table:
     Decreases(None)
-    return Table(A.cap, A.count, A.oldest, A.newest, A.head,
-                 A.rec, A.links, upd(A.ring, RING_WORDS * p + f, v))
+    return with_word(A, (FLOW_WORDS + LINK_WORDS) * A.cap + RING_WORDS * p + f, v)
 
 
 @Pure
@@ -295,8 +359,7 @@ def with_header(A: Table, h: int, v: int) -> Table:
     """Header word h (H_COUNT, H_OLDEST, H_NEWEST or H_RING_HEAD) := v."""
     Decreases(None)
     return Table(A.cap, v if h == H_COUNT else A.count, v if h == H_OLDEST else A.oldest,
-                 v if h == H_NEWEST else A.newest, v if h == H_RING_HEAD else A.head,
-                 A.rec, A.links, A.ring)
+                 v if h == H_NEWEST else A.newest, v if h == H_RING_HEAD else A.head, A.words)
 
 
 # ---- the least-recently-used list (allocator.lru_unlink / lru_append) ----
@@ -304,13 +367,13 @@ def with_header(A: Table, h: int, v: int) -> Table:
 @Pure
 def prev_of(A: Table, i: int) -> int:
     Decreases(None)
-    return at(A.links, LINK_WORDS * i + L_PREV)
+    return link_of(A, i, L_PREV)
 
 
 @Pure
 def next_of(A: Table, i: int) -> int:
     Decreases(None)
-    return at(A.links, LINK_WORDS * i + L_NEXT)
+    return link_of(A, i, L_NEXT)
 
 
 @Pure
@@ -396,13 +459,13 @@ def window_end(A: Table) -> int:
 @Pure
 def ring_index(A: Table, p: int) -> int:
     Decreases(None)
-    return at(A.ring, RING_WORDS * p + R_RING)
+    return ring_of(A, p, R_RING)
 
 
 @Pure
 def pos_of(A: Table, i: int) -> int:
     Decreases(None)
-    return at(A.ring, RING_WORDS * i + R_POS)
+    return ring_of(A, i, R_POS)
 
 
 @Pure

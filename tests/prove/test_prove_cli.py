@@ -2,6 +2,7 @@
 
 import os
 import stat
+import time
 
 import pytest
 
@@ -65,3 +66,25 @@ def test_bad_flags_are_one_line(argv, message, capsys):
     assert cli.main(argv) == cli.EXIT_USAGE
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_time_out_removes_nagini_and_every_process_it_started(tmp_path):
+    # Nagini runs a JVM and Z3 processes; killing only Nagini left them running
+    pidfile = tmp_path / "child.pid"
+    script = tmp_path / "nagini"
+    script.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pidfile}\nwait\n")
+    script.chmod(0o755)
+    result = run.prove_module([str(script)], "vernat.state.layout", timeout=1)
+    assert not result["proven"]
+    assert "did not finish within 1 s" in result["errors"][0]["message"]
+    child = int(pidfile.read_text())
+    for _ in range(50):                 # SIGKILL is delivered at once; reaping may lag
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        if open(f"/proc/{child}/stat").read().split()[2] == "Z":
+            break                       # killed, waiting for its parent (init) to reap it
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"Nagini's child {child} outlived the time-out")

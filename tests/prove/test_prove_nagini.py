@@ -17,8 +17,8 @@ PROVEN = ("vernat.state.layout", "vernat.state.ghost")
 def test_every_state_module_is_in_vernat_prove():
     assert set(PROVEN) <= set(run.MODULES)
     assert set(run.MODULES) == {"vernat.state.layout", "vernat.state.ghost",
-                                "vernat.state.allocator", "vernat.state.flowmap",
-                                "vernat.state.flowtable"}
+                                "vernat.state.model", "vernat.state.allocator",
+                                "vernat.state.flowmap", "vernat.state.flowtable"}
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="Nagini needs Java")

@@ -12,6 +12,7 @@ mapped to file and line. Nothing is skipped.
 import ast
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -22,6 +23,7 @@ from vernat import build
 MODULES = (
     "vernat.state.layout",
     "vernat.state.ghost",
+    "vernat.state.model",       # flowtable's abstract model: definitions and lemmas
     "vernat.state.allocator",
     "vernat.state.flowmap",
     "vernat.state.flowtable",
@@ -69,6 +71,14 @@ def parse_output(text, modules=MODULES):
     return ok, errors
 
 
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
+
+
 def prove_module(nagini, name, timeout):
     path = build.module_path(name)
     try:
@@ -83,15 +93,22 @@ def prove_module(nagini, name, timeout):
                         "--select", ",".join(functions), path]
     env = dict(os.environ, MYPYPATH=root, PYTHONPATH=root)
     started = time.monotonic()
+    # Nagini's own session: on a time-out (or Ctrl-C) the whole group goes,
+    # its JVM and Z3 processes too, which would otherwise keep a core busy
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=root, env=env, start_new_session=True)
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              cwd=root, env=env)
-        text = done.stdout + "\n" + done.stderr
+        out, err = proc.communicate(timeout=timeout)
+        text = out + "\n" + err
         ok, errors = parse_output(text)
-        ok = ok and done.returncode == 0
+        ok = ok and proc.returncode == 0
     except subprocess.TimeoutExpired:
+        _kill_group(proc)
         ok, errors = False, [{"where": os.path.relpath(path), "message":
                               f"Nagini did not finish within {timeout} s"}]
+    except BaseException:
+        _kill_group(proc)
+        raise
     took = _TOOK.search(text) if "text" in locals() else None
     return {"module": name, "path": os.path.relpath(path), "proven": ok,
             "functions": functions, "seconds": round(time.monotonic() - started, 1),

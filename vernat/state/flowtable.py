@@ -20,7 +20,12 @@ The contracts (Requires / Ensures, Nagini's syntax) state each call in terms
 of the abstract model of vernat/state/model.py. They are the one source of
 the library's meaning: the builds strip them (build.strip_contracts),
 `vernat verify` checks every symbolic trace of the NAT against them, and
-`vernat prove` proves the code below against them.
+`vernat prove` proves the code below against them. Numbers in contracts are
+literals (281474976710656 = 2**48, 4611686018427387904 = 2**62 = layout.MAX_TIME):
+Nagini has no `<<`, and the validator reads literals, not names.
+
+Each function holds the `table(t)` predicate: it unfolds it to call the
+allocator and the map, and folds it back, which re-proves the invariant.
 """
 
 from typing import List

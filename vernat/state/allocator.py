@@ -500,6 +500,125 @@ def _ring_swap(t: List[int], i: int, p: int) -> None:
     _ring_swap_words(t, i, p, q, j)
 
 
+def _swap_out(t: List[int], i: int, p: int) -> None:
+    """Swap allocated index i into ring position p, the first one past the
+    free window (its index is allocated too, so the window is unchanged)."""
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t))
+    Requires(0 <= i and i < cap(t) and 0 <= p and p < cap(t))
+    Requires(flow_word(t, i, F_LAST_SEEN) != FREE and ring_offset(t, p) == cap(t) - t[H_COUNT])
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(ring_word(t, i, R_POS) == p)
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i and
+                                           flow_word(t, k, F_LAST_SEEN) == FREE,
+            ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
+    Ensures(ring_ok(t))
+    Ensures(free_ok(t))
+    j = t[ring_at(t, p) + R_RING]
+    Assert(j == ring_word(t, p, R_RING) and ring_word(t, j, R_POS) == p)
+    Assert(flow_word(t, j, F_LAST_SEEN) != FREE)
+    _ring_swap(t, i, p)
+
+
+def _mark_free(t: List[int], i: int) -> None:
+    """Mark allocated index i, which sits just past the free window, free:
+    the window grows by one position (its own)."""
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t))
+    Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Requires(ring_offset(t, ring_word(t, i, R_POS)) == cap(t) - t[H_COUNT])
+    Requires(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i,
+             ring_word(t, k, R_POS) != ring_word(t, i, R_POS)), [[ring_word(t, k, R_POS)]])))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) - 1)
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(flow_word(t, i, F_LAST_SEEN) == FREE)
+    Ensures(free_ok(t))
+    count = t[H_COUNT]
+    _set_last_seen(t, i, FREE)
+    _set_header(t, H_COUNT, count - 1)
+
+
+def _release(t: List[int], i: int) -> None:
+    """Mark allocated index i free and put it at the back of the free window."""
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t))
+    Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) - 1)
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(flow_word(t, i, F_LAST_SEEN) == FREE)
+    Ensures(ring_offset(t, ring_word(t, i, R_POS)) == cap(t) - t[H_COUNT] - 1)
+    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t) and j != i and
+                                          flow_word(t, j, F_LAST_SEEN) == FREE,
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)))))
+    Ensures(ring_ok(t))
+    Ensures(free_ok(t))
+    capacity = t[H_CAPACITY]
+    count = t[H_COUNT]
+    p = t[H_RING_HEAD] + capacity - count
+    if p >= capacity:
+        p = p - capacity
+    Assert(ring_offset(t, p) == capacity - count)
+    _swap_out(t, i, p)
+    Assert(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i,
+           ring_word(t, k, R_POS) != ring_word(t, i, R_POS)), [[ring_word(t, k, R_POS)]])))
+    _mark_free(t, i)
+
+
 def index_free(t: List[int], i: int) -> None:
     """Return allocated index i to the back of the free queue: swap it into
     the ring position just past the free window, and widen the window."""
@@ -528,15 +647,7 @@ def index_free(t: List[int], i: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)))))
     Ensures(allocator_ok(t))
     lru_unlink(t, i)
-    _set_last_seen(t, i, FREE)
-    capacity = t[H_CAPACITY]
-    count = t[H_COUNT]
-    p = t[H_RING_HEAD] + capacity - count
-    if p >= capacity:
-        p = p - capacity
-    Assert(ring_offset(t, p) == capacity - count and ring_offset(t, ring_word(t, i, R_POS)) >= capacity - count)
-    _ring_swap(t, i, p)
-    _set_header(t, H_COUNT, count - 1)
+    _release(t, i)
 
 
 def index_oldest(t: List[int]) -> int:

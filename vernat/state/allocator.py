@@ -503,7 +503,7 @@ def _ring_swap(t: List[int], i: int, p: int) -> None:
 def _swap_out(t: List[int], i: int, p: int) -> None:
     """Swap allocated index i into ring position p, the first one past the
     free window (its index is allocated too, so the window is unchanged)."""
-    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t))
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t))
     Requires(0 <= i and i < cap(t) and 0 <= p and p < cap(t))
     Requires(flow_word(t, i, F_LAST_SEEN) != FREE and ring_offset(t, p) == cap(t) - t[H_COUNT])
     Ensures(Acc(list_pred(t)))
@@ -531,6 +531,7 @@ def _swap_out(t: List[int], i: int, p: int) -> None:
             ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
     Ensures(ring_ok(t))
     Ensures(free_ok(t))
+    Ensures(links_ok(t))
     j = t[ring_at(t, p) + R_RING]
     Assert(j == ring_word(t, p, R_RING) and ring_word(t, j, R_POS) == p)
     Assert(flow_word(t, j, F_LAST_SEEN) != FREE)
@@ -540,11 +541,9 @@ def _swap_out(t: List[int], i: int, p: int) -> None:
 def _mark_free(t: List[int], i: int) -> None:
     """Mark allocated index i, which sits just past the free window, free:
     the window grows by one position (its own)."""
-    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t))
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t))
     Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
     Requires(ring_offset(t, ring_word(t, i, R_POS)) == cap(t) - t[H_COUNT])
-    Requires(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i,
-             ring_word(t, k, R_POS) != ring_word(t, i, R_POS)), [[ring_word(t, k, R_POS)]])))
     Ensures(Acc(list_pred(t)))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
@@ -571,6 +570,10 @@ def _mark_free(t: List[int], i: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(flow_word(t, i, F_LAST_SEEN) == FREE)
     Ensures(free_ok(t))
+    Ensures(ring_ok(t))
+    Ensures(links_ok(t))
+    Assert(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i,
+           ring_word(t, k, R_POS) != ring_word(t, i, R_POS)), [[ring_word(t, k, R_POS)]])))
     count = t[H_COUNT]
     _set_last_seen(t, i, FREE)
     _set_header(t, H_COUNT, count - 1)
@@ -578,7 +581,7 @@ def _mark_free(t: List[int], i: int) -> None:
 
 def _release(t: List[int], i: int) -> None:
     """Mark allocated index i free and put it at the back of the free window."""
-    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t))
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t))
     Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
     Ensures(Acc(list_pred(t)))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
@@ -607,6 +610,7 @@ def _release(t: List[int], i: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)))))
     Ensures(ring_ok(t))
     Ensures(free_ok(t))
+    Ensures(links_ok(t))
     capacity = t[H_CAPACITY]
     count = t[H_COUNT]
     p = t[H_RING_HEAD] + capacity - count
@@ -614,9 +618,36 @@ def _release(t: List[int], i: int) -> None:
         p = p - capacity
     Assert(ring_offset(t, p) == capacity - count)
     _swap_out(t, i, p)
-    Assert(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i,
-           ring_word(t, k, R_POS) != ring_word(t, i, R_POS)), [[ring_word(t, k, R_POS)]])))
     _mark_free(t, i)
+
+
+def _unlink(t: List[int], i: int) -> None:
+    """lru_unlink, keeping free_ok and ring_ok (which it does not touch)."""
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t))
+    Requires(0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(links_ok(t))
+    Ensures(free_ok(t))
+    Ensures(ring_ok(t))
+    lru_unlink(t, i)
 
 
 def index_free(t: List[int], i: int) -> None:
@@ -646,7 +677,7 @@ def index_free(t: List[int], i: int) -> None:
                                           flow_word(t, j, F_LAST_SEEN) == FREE,
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)))))
     Ensures(allocator_ok(t))
-    lru_unlink(t, i)
+    _unlink(t, i)
     _release(t, i)
 
 

@@ -605,9 +605,9 @@ def _release(t: List[int], i: int) -> None:
             link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
     Ensures(flow_word(t, i, F_LAST_SEEN) == FREE)
     Ensures(ring_offset(t, ring_word(t, i, R_POS)) == cap(t) - t[H_COUNT] - 1)
-    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t) and j != i and
-                                          flow_word(t, j, F_LAST_SEEN) == FREE,
-            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)))))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i and
+                                           flow_word(t, j, F_LAST_SEEN) == FREE,
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(ring_ok(t))
     Ensures(free_ok(t))
     Ensures(links_ok(t))
@@ -673,9 +673,9 @@ def index_free(t: List[int], i: int) -> None:
     Ensures(t[H_COUNT] == Old(t[H_COUNT]) - 1)
     Ensures(flow_word(t, i, F_LAST_SEEN) == FREE)
     Ensures(ring_offset(t, ring_word(t, i, R_POS)) == cap(t) - t[H_COUNT] - 1)
-    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t) and j != i and
-                                          flow_word(t, j, F_LAST_SEEN) == FREE,
-            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)))))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i and
+                                           flow_word(t, j, F_LAST_SEEN) == FREE,
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(allocator_ok(t))
     _unlink(t, i)
     _release(t, i)

@@ -15,15 +15,15 @@ unchanged: the proofs of the operations then reason about named words
 (ghost.py) instead of a chain of list updates, which Nagini handles in
 seconds instead of not finishing. numba inlines the setters.
 
-Proven with Nagini (vernat prove; each function with --select, see
-docs/progress-prove.md): the setters, lru_append/lru_unlink/lru_touch (links
-stay in range), index_allocate (fails exactly when count = capacity, else
-takes the index freed longest ago), index_refresh, index_oldest,
-index_is_allocated, against allocator_ok (ghost.py: the ring window holds
-exactly the free indices in the order freed) and their frames. Not yet
-proven: _ring_swap and index_free (Nagini does not finish), hence the module
-is still ✘; nor that the linked list holds exactly the allocated indices in
-last-seen order (only that its links stay in range); see docs/trust.md.
+Proven with Nagini (vernat prove --module vernat.state.allocator ✔, every
+function; docs/progress-prove.md): the setters, lru_append/lru_unlink/lru_touch
+(links stay in range), index_allocate (fails exactly when count = capacity,
+else takes the index freed longest ago), index_refresh, index_free (through
+_unlink, _release = _swap_out + _mark_free), index_oldest, index_is_allocated,
+against allocator_ok (ghost.py: the ring window holds exactly the free
+indices in the order freed) and their frames. Not proven: that the linked
+list holds exactly the allocated indices in last-seen order (only that its
+links stay in range); see docs/trust.md.
 """
 
 from typing import List

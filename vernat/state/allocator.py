@@ -19,7 +19,8 @@ Proven with Nagini (vernat prove --module vernat.state.allocator ✔, every
 function; docs/progress-prove.md): the setters, lru_append/lru_unlink/lru_touch
 (links stay in range), index_allocate (fails exactly when count = capacity,
 else takes the index freed longest ago), index_refresh, index_free (through
-_unlink, _release = _swap_out + _mark_free), index_oldest, index_is_allocated,
+_unlink, _release = _swap_out + _mark_free, _clear: a freed index's key, MAC
+and links are reset), index_oldest, index_is_allocated,
 against allocator_ok (ghost.py: the ring window holds exactly the free
 indices in the order freed) and their frames. Not proven: that the linked
 list holds exactly the allocated indices in last-seen order (only that its

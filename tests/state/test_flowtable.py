@@ -49,6 +49,27 @@ def lru_order(t):
     return order
 
 
+def check_free_words_and_ring(t, capacity):
+    """A free index's record is (0, 0, 0, FREE) and its links (-1, -1); the
+    ring region (capacity contiguous words) is a permutation of the indices,
+    the position region right after it its inverse, and the ring's window of
+    capacity - count positions from the head holds exactly the free indices."""
+    for i in range(capacity):
+        if t[L.flow_at(t, i) + L.F_LAST_SEEN] == L.FREE:
+            r, l = L.flow_at(t, i), L.link_at(t, i)
+            assert list(t[r:r + L.FLOW_WORDS]) == [0, 0, 0, L.FREE]
+            assert list(t[l:l + L.LINK_WORDS]) == [-1, -1]
+    ring_base, pos_base = L.ring_at(t, 0), L.pos_at(t, 0)
+    assert pos_base == ring_base + capacity and pos_base + capacity == len(t)
+    ring, pos = t[ring_base:pos_base], t[pos_base:pos_base + capacity]
+    assert sorted(ring) == list(range(capacity))
+    assert all(pos[ring[k]] == k for k in range(capacity))
+    head, count = int(t[L.H_RING_HEAD]), int(t[L.H_COUNT])
+    window = {int(ring[(head + k) % capacity]) for k in range(capacity - count)}
+    assert window == {i for i in range(capacity)
+                      if t[L.flow_at(t, i) + L.F_LAST_SEEN] == L.FREE}
+
+
 @pytest.mark.parametrize("capacity", [1, 7, 64])
 def test_random_operations_match_the_model(jit, capacity):
     k = build.load(jit)
@@ -87,6 +108,7 @@ def test_random_operations_match_the_model(jit, capacity):
         assert sorted(order) == sorted(model.flows)
         seen = [model.flows[i][3] for i in order]
         assert seen == sorted(seen)
+        check_free_words_and_ring(t, capacity)
     assert not k.flow_is_allocated(t, -1) and not k.flow_is_allocated(t, capacity)
 
 

@@ -15,15 +15,16 @@ unchanged: the proofs of the operations then reason about named words
 (ghost.py) instead of a chain of list updates, which Nagini handles in
 seconds instead of not finishing. numba inlines the setters.
 
-Proven with Nagini (vernat prove; each function with --select, see
-docs/progress-prove.md): the setters, lru_append/lru_unlink/lru_touch (links
-stay in range), index_allocate (fails exactly when count = capacity, else
-takes the index freed longest ago), index_refresh, index_oldest,
-index_is_allocated, against allocator_ok (ghost.py: the ring window holds
-exactly the free indices in the order freed) and their frames. Not yet
-proven: _ring_swap and index_free (Nagini does not finish), hence the module
-is still ✘; nor that the linked list holds exactly the allocated indices in
-last-seen order (only that its links stay in range); see docs/trust.md.
+Proven with Nagini (vernat prove --module vernat.state.allocator ✔, every
+function; docs/progress-prove.md): the setters, lru_append/lru_unlink/lru_touch
+(links stay in range), index_allocate (fails exactly when count = capacity,
+else takes the index freed longest ago), index_refresh, index_free (through
+_unlink, _release = _swap_out + _mark_free, _clear: a freed index's key, MAC
+and links are reset), index_oldest, index_is_allocated,
+against allocator_ok (ghost.py: the ring window holds exactly the free
+indices in the order freed) and their frames. Not proven: that the linked
+list holds exactly the allocated indices in last-seen order (only that its
+links stay in range); see docs/trust.md.
 """
 
 from typing import List
@@ -38,7 +39,7 @@ from vernat.state.ghost import (
 from vernat.state.layout import (
     H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT, MAX_TIME,
     F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE, L_PREV, L_NEXT, R_RING, R_POS,
-    flow_at, link_at, ring_at,
+    flow_at, link_at, ring_at, pos_at,
 )
 
 
@@ -103,6 +104,37 @@ def _set_last_seen(t: List[int], i: int, v: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(flow_word(t, i, F_LAST_SEEN) == v)
     t[flow_at(t, i) + F_LAST_SEEN] = v
+
+
+def _set_flow(t: List[int], i: int, f: int, v: int) -> None:
+    """Flow record i's word f (F_KEY1, F_KEY2 or F_MAC) = v."""
+    Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
+    Requires(f == F_KEY1 or f == F_KEY2 or f == F_MAC)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and (j != i or f != F_KEY1),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and (j != i or f != F_KEY2),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and (j != i or f != F_MAC),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(flow_word(t, i, f) == v)
+    t[flow_at(t, i) + f] = v
 
 
 def _set_prev(t: List[int], i: int, v: int) -> None:
@@ -189,7 +221,7 @@ def _set_ring(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(ring_word(t, i, R_RING) == v)
-    t[ring_at(t, i) + R_RING] = v
+    t[ring_at(t, i)] = v
 
 
 def _set_pos(t: List[int], i: int, v: int) -> None:
@@ -218,7 +250,7 @@ def _set_pos(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(ring_word(t, i, R_POS) == v)
-    t[ring_at(t, i) + R_POS] = v
+    t[pos_at(t, i)] = v
 
 
 def lru_append(t: List[int], i: int) -> None:
@@ -330,7 +362,7 @@ def index_allocate(t: List[int], now: int) -> int:
     if count >= capacity:
         return -1
     head = t[H_RING_HEAD]
-    i = t[ring_at(t, head) + R_RING]
+    i = t[ring_at(t, head)]
     Assert(i == ring_word(t, head, R_RING) and ring_word(t, i, R_POS) == head)
     _set_header(t, H_RING_HEAD, head + 1 if head + 1 < capacity else 0)
     _set_header(t, H_COUNT, count + 1)
@@ -493,16 +525,241 @@ def _ring_swap(t: List[int], i: int, p: int) -> None:
     Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i and
                                            k != Old(ring_word(t, p, R_RING)),
             ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
-    q = t[ring_at(t, i) + R_POS]
-    j = t[ring_at(t, p) + R_RING]
+    q = t[pos_at(t, i)]
+    j = t[ring_at(t, p)]
     Assert(q == ring_word(t, i, R_POS) and j == ring_word(t, p, R_RING))
     Assert(ring_word(t, j, R_POS) == p and ring_word(t, q, R_RING) == i)
     _ring_swap_words(t, i, p, q, j)
 
 
+def _swap_out(t: List[int], i: int, p: int) -> None:
+    """Swap allocated index i into ring position p, the first one past the
+    free window (its index is allocated too, so the window is unchanged)."""
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t))
+    Requires(0 <= i and i < cap(t) and 0 <= p and p < cap(t))
+    Requires(flow_word(t, i, F_LAST_SEEN) != FREE and ring_offset(t, p) == cap(t) - t[H_COUNT])
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(ring_word(t, i, R_POS) == p)
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i and
+                                           flow_word(t, k, F_LAST_SEEN) == FREE,
+            ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
+    Ensures(ring_ok(t))
+    Ensures(free_ok(t))
+    Ensures(links_ok(t))
+    j = t[ring_at(t, p)]
+    Assert(j == ring_word(t, p, R_RING) and ring_word(t, j, R_POS) == p)
+    Assert(flow_word(t, j, F_LAST_SEEN) != FREE)
+    _ring_swap(t, i, p)
+
+
+def _mark_free(t: List[int], i: int) -> None:
+    """Mark allocated index i, which sits just past the free window, free:
+    the window grows by one position (its own)."""
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t))
+    Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Requires(ring_offset(t, ring_word(t, i, R_POS)) == cap(t) - t[H_COUNT])
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) - 1)
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(flow_word(t, i, F_LAST_SEEN) == FREE)
+    Ensures(free_ok(t))
+    Ensures(ring_ok(t))
+    Ensures(links_ok(t))
+    Assert(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i,
+           ring_word(t, k, R_POS) != ring_word(t, i, R_POS)), [[ring_word(t, k, R_POS)]])))
+    count = t[H_COUNT]
+    _set_last_seen(t, i, FREE)
+    _set_header(t, H_COUNT, count - 1)
+
+
+def _release(t: List[int], i: int) -> None:
+    """Mark allocated index i free and put it at the back of the free window."""
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t))
+    Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) - 1)
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(flow_word(t, i, F_LAST_SEEN) == FREE)
+    Ensures(ring_offset(t, ring_word(t, i, R_POS)) == cap(t) - t[H_COUNT] - 1)
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i and
+                                           flow_word(t, j, F_LAST_SEEN) == FREE,
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(ring_ok(t))
+    Ensures(free_ok(t))
+    Ensures(links_ok(t))
+    capacity = t[H_CAPACITY]
+    count = t[H_COUNT]
+    p = t[H_RING_HEAD] + capacity - count
+    if p >= capacity:
+        p = p - capacity
+    Assert(ring_offset(t, p) == capacity - count)
+    _swap_out(t, i, p)
+    _mark_free(t, i)
+
+
+def _unlink(t: List[int], i: int) -> None:
+    """lru_unlink, keeping free_ok and ring_ok (which it does not touch)."""
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t))
+    Requires(0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(links_ok(t))
+    Ensures(free_ok(t))
+    Ensures(ring_ok(t))
+    lru_unlink(t, i)
+
+
+def _clear_words(t: List[int], i: int) -> None:
+    """Reset index i's key, MAC and links to their free values (0, 0, 0;
+    -1, -1), so that a free index's words are canonical."""
+    Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(flow_word(t, i, F_KEY1) == 0 and flow_word(t, i, F_KEY2) == 0 and
+            flow_word(t, i, F_MAC) == 0)
+    Ensures(link_word(t, i, L_PREV) == -1 and link_word(t, i, L_NEXT) == -1)
+    _set_flow(t, i, F_KEY1, 0)
+    _set_flow(t, i, F_KEY2, 0)
+    _set_flow(t, i, F_MAC, 0)
+    _set_prev(t, i, -1)
+    _set_next(t, i, -1)
+
+
+def _clear(t: List[int], i: int) -> None:
+    """_clear_words, keeping free_ok, ring_ok and links_ok."""
+    Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t))
+    Requires(0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(flow_word(t, i, F_KEY1) == 0 and flow_word(t, i, F_KEY2) == 0 and
+            flow_word(t, i, F_MAC) == 0)
+    Ensures(link_word(t, i, L_PREV) == -1 and link_word(t, i, L_NEXT) == -1)
+    Ensures(free_ok(t))
+    Ensures(ring_ok(t))
+    Ensures(links_ok(t))
+    _clear_words(t, i)
+
+
 def index_free(t: List[int], i: int) -> None:
     """Return allocated index i to the back of the free queue: swap it into
-    the ring position just past the free window, and widen the window."""
+    the ring position just past the free window, and widen the window. Its
+    record and links are reset (key, MAC 0; last_seen FREE; links -1, -1):
+    a free index's words are canonical (flowtable's abstract value)."""
     Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= i and i < cap(t))
     Requires(flow_word(t, i, F_LAST_SEEN) != FREE)
     Ensures(Acc(list_pred(t)))
@@ -512,31 +769,27 @@ def index_free(t: List[int], i: int) -> None:
     Ensures(t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
     Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
             word(t, w) == Old(word(t, w))), [[word(t, w)]])))
-    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
             flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
-    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
             flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
-    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
             flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
             flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
     Ensures(t[H_COUNT] == Old(t[H_COUNT]) - 1)
     Ensures(flow_word(t, i, F_LAST_SEEN) == FREE)
     Ensures(ring_offset(t, ring_word(t, i, R_POS)) == cap(t) - t[H_COUNT] - 1)
-    Ensures(Forall(int, lambda j: Implies(0 <= j and j < cap(t) and j != i and
-                                          flow_word(t, j, F_LAST_SEEN) == FREE,
-            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS)))))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i and
+                                           flow_word(t, j, F_LAST_SEEN) == FREE,
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(flow_word(t, i, F_KEY1) == 0 and flow_word(t, i, F_KEY2) == 0 and
+            flow_word(t, i, F_MAC) == 0)
+    Ensures(link_word(t, i, L_PREV) == -1 and link_word(t, i, L_NEXT) == -1)
     Ensures(allocator_ok(t))
-    lru_unlink(t, i)
-    _set_last_seen(t, i, FREE)
-    capacity = t[H_CAPACITY]
-    count = t[H_COUNT]
-    p = t[H_RING_HEAD] + capacity - count
-    if p >= capacity:
-        p = p - capacity
-    Assert(ring_offset(t, p) == capacity - count and ring_offset(t, ring_word(t, i, R_POS)) >= capacity - count)
-    _ring_swap(t, i, p)
-    _set_header(t, H_COUNT, count - 1)
+    _unlink(t, i)
+    _release(t, i)
+    _clear(t, i)
 
 
 def index_oldest(t: List[int]) -> int:

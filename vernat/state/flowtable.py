@@ -42,7 +42,7 @@ from vernat.state.ghost import flow_word
 from vernat.state.layout import (
     H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT,
     HEADER_WORDS, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2, SLOT_EMPTY, F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE,
-    L_PREV, L_NEXT, R_RING, R_POS, slot_at, flow_at, link_at, ring_at, cache_hint,
+    L_PREV, L_NEXT, slot_at, flow_at, link_at, ring_at, pos_at, cache_hint,
 )
 from vernat.state.flowmap import key_hash, map_find, map_insert, map_erase, map_prefetch
 from vernat.state.allocator import (
@@ -77,9 +77,8 @@ def table_init(t: List[int], capacity: int, nslots: int, salt: int) -> None:
         r = link_at(t, i)
         t[r + L_PREV] = -1
         t[r + L_NEXT] = -1
-        r = ring_at(t, i)
-        t[r + R_RING] = i
-        t[r + R_POS] = i
+        t[ring_at(t, i)] = i
+        t[pos_at(t, i)] = i
     t[H_RING_HEAD] = 0
 
 

@@ -76,11 +76,14 @@ def link_word(t: List[int], i: int, f: int) -> int:
 
 @Pure
 def ring_word(t: List[int], i: int, f: int) -> int:
-    """Word f (R_RING or R_POS) of ring position / index i."""
+    """R_RING: word i of the ring region (what ring position i holds);
+    R_POS: word i of the position region (where index i sits)."""
     Requires(Acc(list_pred(t), 1/2) and geometry(t))
     Requires(0 <= i and i < t[H_CAPACITY] and 0 <= f and f < RING_WORDS)
-    return t[HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
-             (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY] + RING_WORDS * i + f]
+    return (t[HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
+              (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY] + i] if f == R_RING else
+            t[HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
+              (FLOW_WORDS + LINK_WORDS + 1) * t[H_CAPACITY] + i])
 
 
 @Pure

@@ -6,7 +6,8 @@ one opaque handle, Nagini sees one array with one permission, and a running
 NAT can expose it read-only for `vernat flows`.
 
     [ header | slots: 4 words x nslots | flows: 4 words x capacity
-             | links: 2 words x capacity | ring: 2 words x capacity ]
+             | links: 2 words x capacity | ring: capacity words
+             | positions: capacity words ]
 
 Slots (open addressing with linear probing, nslots >= 2 x capacity):
     SLOT_FLOW   index of the flow stored in this slot, or SLOT_EMPTY (-1);
@@ -25,13 +26,17 @@ compact region keeps those accesses in cache):
     L_PREV/L_NEXT  allocated indices form a list from the oldest (least
                 recently used) to the newest
 Ring (touched only when a flow is allocated or freed, so kept out of the
-per-packet regions), 2 words per position/index:
-    R_RING      word k of the ring: a permutation of all indices. The free
+per-packet regions), two regions of capacity words each (RING_WORDS = 2
+words per index in all; R_RING and R_POS name the region):
+    R_RING      word k of the ring region (ring_at(t, k)): a permutation of
+                all indices, contiguous so that the free window is one
+                slice of the array (flowtable's abstract value). The free
                 indices are the window of capacity - count positions
                 starting at H_RING_HEAD (wrapping), in the order they were
                 freed; allocating takes the window's first index, freeing
                 swaps the index into the position just past its end.
-    R_POS       where index i sits in the ring (the inverse permutation)
+    R_POS       word i of the position region (pos_at(t, i)): where index i
+                sits in the ring (the inverse permutation)
     A FIFO queue whose "exactly the free indices, in order" is a pairwise
     fact (a permutation and its inverse), which Nagini can prove.
 """
@@ -71,8 +76,8 @@ LINK_WORDS = 2
 L_PREV = 0
 L_NEXT = 1
 
-RING_WORDS = 2
-R_RING = 0
+RING_WORDS = 2      # words per index: one in the ring region, one in the position region
+R_RING = 0          # region selectors (ghost.ring_word), not offsets
 R_POS = 1
 
 MAX_CAPACITY = 65536
@@ -129,14 +134,25 @@ def link_at(t: List[int], i: int) -> int:
             + LINK_WORDS * i)
 
 
-def ring_at(t: List[int], i: int) -> int:
-    """Word offset of ring position / index i's ring words."""
+def ring_at(t: List[int], p: int) -> int:
+    """Word offset of ring position p (the ring region: capacity words)."""
     Requires(Acc(list_pred(t), 1/4) and H_MASK < len(t))
     Ensures(Acc(list_pred(t), 1/4) and H_MASK < len(t))
     Ensures(Result() == HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
-            (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY] + RING_WORDS * i)
+            (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY] + p)
     return (HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) + (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY]
-            + RING_WORDS * i)
+            + p)
+
+
+def pos_at(t: List[int], i: int) -> int:
+    """Word offset of index i's ring position (the position region, right
+    after the ring region: capacity words)."""
+    Requires(Acc(list_pred(t), 1/4) and H_MASK < len(t))
+    Ensures(Acc(list_pred(t), 1/4) and H_MASK < len(t))
+    Ensures(Result() == HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
+            (FLOW_WORDS + LINK_WORDS + 1) * t[H_CAPACITY] + i)
+    return (HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
+            (FLOW_WORDS + LINK_WORDS + 1) * t[H_CAPACITY] + i)
 
 
 def cache_hint(t: List[int], at: int) -> None:

@@ -259,9 +259,10 @@ def link_of(A: Table, i: int, f: int) -> int:
 
 @Pure
 def ring_of(A: Table, p: int, f: int) -> int:
-    """Word f (R_RING or R_POS) of ring position / index p."""
+    """Ring position p's index (f = R_RING) or index p's ring position
+    (f = R_POS): word p of the ring region or of the position region."""
     Decreases(None)
-    return at(A.words, (FLOW_WORDS + LINK_WORDS) * A.cap + RING_WORDS * p + f)
+    return at(A.words, (FLOW_WORDS + LINK_WORDS + f) * A.cap + p)
 
 
 @Pure
@@ -351,7 +352,7 @@ def with_link(A: Table, i: int, f: int, v: int) -> Table:
 @Pure
 def with_ring(A: Table, p: int, f: int, v: int) -> Table:
     Decreases(None)
-    return with_word(A, (FLOW_WORDS + LINK_WORDS) * A.cap + RING_WORDS * p + f, v)
+    return with_word(A, (FLOW_WORDS + LINK_WORDS + f) * A.cap + p, v)
 
 
 @Pure
@@ -484,12 +485,28 @@ def queued(A: Table, i: int) -> Table:
 
 
 @Pure
-def freed(A: Table, i: int) -> Table:
-    """Live flow i removed: out of the list, marked free, at the back of the
-    free FIFO (allocator.index_free)."""
+def released(A: Table, i: int) -> Table:
+    """Index i (unlinked) swapped to the back of the free FIFO and marked
+    free (allocator._release)."""
     Decreases(None)
-    return with_header(queued(with_rec(unlinked(A, i), i, F_LAST_SEEN, FREE), i),
-                       H_COUNT, A.count - 1)
+    return with_header(with_rec(queued(A, i), i, F_LAST_SEEN, FREE), H_COUNT, A.count - 1)
+
+
+@Pure
+def cleared(A: Table, i: int) -> Table:
+    """Free index i's key, MAC and links reset (allocator._clear_words): a
+    free index's words are always (0, 0, 0, FREE) and (-1, -1)."""
+    Decreases(None)
+    return with_link(with_link(with_rec(with_rec(with_rec(
+        A, i, F_KEY1, 0), i, F_KEY2, 0), i, F_MAC, 0), i, L_PREV, -1), i, L_NEXT, -1)
+
+
+@Pure
+def freed(A: Table, i: int) -> Table:
+    """Live flow i removed: out of the list, at the back of the free FIFO,
+    its words reset (allocator.index_free)."""
+    Decreases(None)
+    return cleared(released(unlinked(A, i), i), i)
 
 
 @Pure

@@ -36,6 +36,7 @@ from nagini_contracts.contracts import (
 )
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, slot_word, probe_dist, hash_of, home_of, map_ok,
+    hole_ok,
 )
 from vernat.state.layout import (
     HEADER_WORDS, SLOT_WORDS, H_CAPACITY, H_MASK, H_SALT, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2,
@@ -290,6 +291,137 @@ def map_slot_of(t: List[int], i: int, h: int) -> int:
             return s
         s = s + 1 if s < mask else 0
     return h
+
+
+def slot_clear(t: List[int], s: int) -> None:
+    """Mark slot s empty (its SLOT_FLOW word); no other word changes."""
+    Requires(Acc(list_pred(t)) and geometry(t) and 0 <= s and s <= t[H_MASK])
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(slot_word(t, s, SLOT_FLOW) == SLOT_EMPTY)
+    Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and w != HEADER_WORDS + SLOT_WORDS * s,
+        word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    t[slot_at(t, s) + SLOT_FLOW] = SLOT_EMPTY
+
+
+def hole_move(t: List[int], j: int, k: int) -> None:
+    """Backward shift's move: the entry of slot k, whose probe path crosses
+    the hole j, fills j; k becomes the hole (its words are left as they are)."""
+    Requires(Acc(list_pred(t)) and hole_ok(t, j) and 0 <= k and k <= t[H_MASK] and k != j)
+    Requires(slot_word(t, k, SLOT_FLOW) >= 0)
+    Requires(probe_dist(slot_word(t, k, SLOT_HOME), j, t[H_MASK] + 1) <
+             probe_dist(slot_word(t, k, SLOT_HOME), k, t[H_MASK] + 1))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
+        (w < HEADER_WORDS + SLOT_WORDS * j or HEADER_WORDS + SLOT_WORDS * j + SLOT_WORDS <= w),
+        word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(slot_word(t, j, SLOT_FLOW) == Old(slot_word(t, k, SLOT_FLOW)) and
+            slot_word(t, j, SLOT_HOME) == Old(slot_word(t, k, SLOT_HOME)) and
+            slot_word(t, j, SLOT_KEY1) == Old(slot_word(t, k, SLOT_KEY1)) and
+            slot_word(t, j, SLOT_KEY2) == Old(slot_word(t, k, SLOT_KEY2)))
+    Ensures(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and s != j,
+        slot_word(t, s, SLOT_FLOW) == Old(slot_word(t, s, SLOT_FLOW)) and
+        slot_word(t, s, SLOT_HOME) == Old(slot_word(t, s, SLOT_HOME)) and
+        slot_word(t, s, SLOT_KEY1) == Old(slot_word(t, s, SLOT_KEY1)) and
+        slot_word(t, s, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2))),
+        [[slot_word(t, s, SLOT_FLOW)], [Old(slot_word(t, s, SLOT_FLOW))]])))
+    Ensures(hole_ok(t, k))   # last: it is proven from the frames above
+    at = slot_at(t, k)
+    slot_fill(t, j, t[at + SLOT_FLOW], t[at + SLOT_HOME], t[at + SLOT_KEY1], t[at + SLOT_KEY2])
+    Assert(Forall(int, lambda p: (Implies(0 <= p and p <= t[H_MASK] and p != j,
+        slot_word(t, p, SLOT_FLOW) == Old(slot_word(t, p, SLOT_FLOW)) and
+        slot_word(t, p, SLOT_HOME) == Old(slot_word(t, p, SLOT_HOME)) and
+        slot_word(t, p, SLOT_KEY1) == Old(slot_word(t, p, SLOT_KEY1)) and
+        slot_word(t, p, SLOT_KEY2) == Old(slot_word(t, p, SLOT_KEY2))),
+        [[slot_word(t, p, SLOT_FLOW)], [slot_word(t, p, SLOT_HOME)]])))
+    Assert(Forall(int, lambda q: (Implies(0 <= q and q <= t[H_MASK] and q != k,
+           SLOT_EMPTY <= slot_word(t, q, SLOT_FLOW) and
+           slot_word(t, q, SLOT_FLOW) < t[H_CAPACITY] and
+           Implies(slot_word(t, q, SLOT_FLOW) >= 0,
+                   0 <= slot_word(t, q, SLOT_HOME) and slot_word(t, q, SLOT_HOME) <= t[H_MASK] and
+                   0 <= slot_word(t, q, SLOT_KEY1) and slot_word(t, q, SLOT_KEY1) < KEY_LIMIT and
+                   0 <= slot_word(t, q, SLOT_KEY2) and slot_word(t, q, SLOT_KEY2) < KEY_LIMIT and
+                   slot_word(t, q, SLOT_HOME) ==
+                   home_of(slot_word(t, q, SLOT_KEY1), slot_word(t, q, SLOT_KEY2),
+                           t[H_SALT], t[H_MASK] + 1))),
+           [[slot_word(t, q, SLOT_FLOW)]])))
+    Assert(Forall2(int, int, lambda p, q: (Implies(
+           0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and p != k and q != k and
+           slot_word(t, p, SLOT_FLOW) >= 0 and
+           probe_dist(slot_word(t, p, SLOT_HOME), q, t[H_MASK] + 1) <
+           probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1),
+           slot_word(t, q, SLOT_FLOW) != SLOT_EMPTY),
+           [[slot_word(t, p, SLOT_HOME), slot_word(t, q, SLOT_FLOW)]])))
+    Assert(Forall2(int, int, lambda p, q: (Implies(
+           0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and p != q and
+           p != k and q != k and
+           slot_word(t, p, SLOT_FLOW) >= 0 and slot_word(t, q, SLOT_FLOW) >= 0,
+           slot_word(t, p, SLOT_FLOW) != slot_word(t, q, SLOT_FLOW) and
+           (slot_word(t, p, SLOT_KEY1) != slot_word(t, q, SLOT_KEY1) or
+            slot_word(t, p, SLOT_KEY2) != slot_word(t, q, SLOT_KEY2))),
+           [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))
+
+
+def map_close(t: List[int], j: int) -> None:
+    """Empty the last hole of a backward shift: no probe path crosses it,
+    so the invariant holds again."""
+    Requires(Acc(list_pred(t)) and hole_ok(t, j))
+    Requires(Forall(int, lambda p: (Implies(
+        0 <= p and p <= t[H_MASK] and p != j and slot_word(t, p, SLOT_FLOW) >= 0,
+        probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1) <=
+        probe_dist(slot_word(t, p, SLOT_HOME), j, t[H_MASK] + 1)),
+        [[slot_word(t, p, SLOT_FLOW)]])))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and w != HEADER_WORDS + SLOT_WORDS * j,
+        word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(slot_word(t, j, SLOT_FLOW) == SLOT_EMPTY)
+    Ensures(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and s != j,
+        slot_word(t, s, SLOT_FLOW) == Old(slot_word(t, s, SLOT_FLOW)) and
+        slot_word(t, s, SLOT_HOME) == Old(slot_word(t, s, SLOT_HOME)) and
+        slot_word(t, s, SLOT_KEY1) == Old(slot_word(t, s, SLOT_KEY1)) and
+        slot_word(t, s, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2))),
+        [[slot_word(t, s, SLOT_FLOW)], [Old(slot_word(t, s, SLOT_FLOW))]])))
+    Ensures(map_ok(t))   # last: it is proven from the frames above
+    slot_clear(t, j)
+    Assert(Forall(int, lambda p: (Implies(0 <= p and p <= t[H_MASK] and p != j,
+        slot_word(t, p, SLOT_FLOW) == Old(slot_word(t, p, SLOT_FLOW)) and
+        slot_word(t, p, SLOT_HOME) == Old(slot_word(t, p, SLOT_HOME)) and
+        slot_word(t, p, SLOT_KEY1) == Old(slot_word(t, p, SLOT_KEY1)) and
+        slot_word(t, p, SLOT_KEY2) == Old(slot_word(t, p, SLOT_KEY2))),
+        [[slot_word(t, p, SLOT_FLOW)], [slot_word(t, p, SLOT_HOME)]])))
+    Assert(Forall(int, lambda q: (Implies(0 <= q and q <= t[H_MASK],
+           SLOT_EMPTY <= slot_word(t, q, SLOT_FLOW) and
+           slot_word(t, q, SLOT_FLOW) < t[H_CAPACITY] and
+           Implies(slot_word(t, q, SLOT_FLOW) >= 0,
+                   0 <= slot_word(t, q, SLOT_HOME) and slot_word(t, q, SLOT_HOME) <= t[H_MASK] and
+                   0 <= slot_word(t, q, SLOT_KEY1) and slot_word(t, q, SLOT_KEY1) < KEY_LIMIT and
+                   0 <= slot_word(t, q, SLOT_KEY2) and slot_word(t, q, SLOT_KEY2) < KEY_LIMIT and
+                   slot_word(t, q, SLOT_HOME) ==
+                   home_of(slot_word(t, q, SLOT_KEY1), slot_word(t, q, SLOT_KEY2),
+                           t[H_SALT], t[H_MASK] + 1))),
+           [[slot_word(t, q, SLOT_FLOW)]])))
+    Assert(Forall2(int, int, lambda p, q: (Implies(
+           0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and
+           slot_word(t, p, SLOT_FLOW) >= 0 and
+           probe_dist(slot_word(t, p, SLOT_HOME), q, t[H_MASK] + 1) <
+           probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1),
+           slot_word(t, q, SLOT_FLOW) != SLOT_EMPTY),
+           [[slot_word(t, p, SLOT_HOME), slot_word(t, q, SLOT_FLOW)]])))
+    Assert(Forall2(int, int, lambda p, q: (Implies(
+           0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and p != q and
+           slot_word(t, p, SLOT_FLOW) >= 0 and slot_word(t, q, SLOT_FLOW) >= 0,
+           slot_word(t, p, SLOT_FLOW) != slot_word(t, q, SLOT_FLOW) and
+           (slot_word(t, p, SLOT_KEY1) != slot_word(t, q, SLOT_KEY1) or
+            slot_word(t, p, SLOT_KEY2) != slot_word(t, q, SLOT_KEY2))),
+           [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))
 
 
 def map_erase(t: List[int], i: int) -> None:

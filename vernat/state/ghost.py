@@ -212,3 +212,39 @@ def map_ok(t: List[int]) -> bool:
                    (slot_word(t, p, SLOT_KEY1) != slot_word(t, q, SLOT_KEY1) or
                     slot_word(t, p, SLOT_KEY2) != slot_word(t, q, SLOT_KEY2))),
                    [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))
+
+
+@Pure
+def hole_ok(t: List[int], j: int) -> bool:
+    """map_ok with slot j a hole (flowmap.map_erase's backward shift): slot
+    j's words are ignored, and a probe path may cross slot j."""
+    Requires(Acc(list_pred(t), 1/2))
+    return (geometry(t) and 0 <= t[H_SALT] and t[H_SALT] < SALT_LIMIT and
+            0 <= j and j <= t[H_MASK] and
+            Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and s != j,
+                   SLOT_EMPTY <= slot_word(t, s, SLOT_FLOW) and
+                   slot_word(t, s, SLOT_FLOW) < t[H_CAPACITY] and
+                   Implies(slot_word(t, s, SLOT_FLOW) >= 0,
+                           0 <= slot_word(t, s, SLOT_HOME) and slot_word(t, s, SLOT_HOME) <= t[H_MASK] and
+                           0 <= slot_word(t, s, SLOT_KEY1) and slot_word(t, s, SLOT_KEY1) < KEY_LIMIT and
+                           0 <= slot_word(t, s, SLOT_KEY2) and slot_word(t, s, SLOT_KEY2) < KEY_LIMIT and
+                           slot_word(t, s, SLOT_HOME) ==
+                           home_of(slot_word(t, s, SLOT_KEY1), slot_word(t, s, SLOT_KEY2),
+                                   t[H_SALT], t[H_MASK] + 1))),
+                   [[slot_word(t, s, SLOT_FLOW)]])) and
+            Forall2(int, int, lambda p, q: (Implies(
+                   0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and p != j and q != j and
+                   slot_word(t, p, SLOT_FLOW) >= 0 and
+                   probe_dist(slot_word(t, p, SLOT_HOME), q, t[H_MASK] + 1) <
+                   probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1),
+                   slot_word(t, q, SLOT_FLOW) != SLOT_EMPTY),
+                   [[slot_word(t, p, SLOT_HOME), slot_word(t, q, SLOT_FLOW)]])) and
+            Forall2(int, int, lambda p, q: (Implies(
+                   0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and p != q and
+                   p != j and q != j and
+                   slot_word(t, p, SLOT_FLOW) >= 0 and slot_word(t, q, SLOT_FLOW) >= 0,
+                   slot_word(t, p, SLOT_FLOW) != slot_word(t, q, SLOT_FLOW) and
+                   (slot_word(t, p, SLOT_KEY1) != slot_word(t, q, SLOT_KEY1) or
+                    slot_word(t, p, SLOT_KEY2) != slot_word(t, q, SLOT_KEY2))),
+                   [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))
+

@@ -32,11 +32,11 @@ from typing import List
 
 from nagini_contracts.contracts import (
     Requires, Ensures, Result, Old, Implies, Forall, Forall2, Exists, Invariant, Previous, Assert,
-    Acc, list_pred,
+    Acc, list_pred, Pure,
 )
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, slot_word, probe_dist, hash_of, home_of, map_ok,
-    hole_ok,
+    hole_ok, shift_ok,
 )
 from vernat.state.layout import (
     HEADER_WORDS, SLOT_WORDS, H_CAPACITY, H_MASK, H_SALT, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2,
@@ -365,6 +365,131 @@ def hole_move(t: List[int], j: int, k: int) -> None:
            (slot_word(t, p, SLOT_KEY1) != slot_word(t, q, SLOT_KEY1) or
             slot_word(t, p, SLOT_KEY2) != slot_word(t, q, SLOT_KEY2))),
            [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))
+
+
+@Pure
+def shift_start(t: List[int], j0: int) -> bool:
+    """Lemma: the shift's invariant holds before the scan."""
+    Requires(Acc(list_pred(t), 1/2) and map_ok(t) and 0 <= j0 and j0 <= t[H_MASK])
+    Requires(slot_word(t, j0, SLOT_FLOW) >= 0)
+    Requires(Exists(int, lambda w: (0 <= w and w <= t[H_MASK] and slot_word(t, w, SLOT_FLOW) < 0,
+                                    [[slot_word(t, w, SLOT_FLOW)]])))
+    Ensures(shift_ok(t, j0, j0, j0))
+    return True
+
+
+@Pure
+def shift_keep(t: List[int], j0: int, j: int, kp: int, k: int) -> bool:
+    """Lemma: scanning a used slot k whose entry's probe path does not cross
+    the hole keeps the invariant."""
+    Requires(Acc(list_pred(t), 1/2) and shift_ok(t, j0, j, kp))
+    Requires(probe_dist(j0, kp, t[H_MASK] + 1) < t[H_MASK])
+    Requires(k == (kp + 1 if kp < t[H_MASK] else 0))
+    Requires(slot_word(t, k, SLOT_FLOW) >= 0)
+    Requires(probe_dist(slot_word(t, k, SLOT_HOME), k, t[H_MASK] + 1) <=
+             probe_dist(slot_word(t, k, SLOT_HOME), j, t[H_MASK] + 1))
+    Ensures(shift_ok(t, j0, j, k))
+    return True
+
+
+@Pure
+def shift_done(t: List[int], j0: int, j: int, kp: int, k: int) -> bool:
+    """Lemma: when the scan reaches an empty slot k, no probe path crosses the hole."""
+    Requires(Acc(list_pred(t), 1/2) and shift_ok(t, j0, j, kp))
+    Requires(probe_dist(j0, kp, t[H_MASK] + 1) < t[H_MASK])
+    Requires(k == (kp + 1 if kp < t[H_MASK] else 0))
+    Requires(slot_word(t, k, SLOT_FLOW) < 0)
+    Ensures(Forall(int, lambda p: (Implies(
+        0 <= p and p <= t[H_MASK] and p != j and slot_word(t, p, SLOT_FLOW) >= 0,
+        probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1) <=
+        probe_dist(slot_word(t, p, SLOT_HOME), j, t[H_MASK] + 1)),
+        [[slot_word(t, p, SLOT_FLOW)]])))
+    return True
+
+
+def shift_move(t: List[int], j0: int, j: int, kp: int, k: int) -> None:
+    """The backward shift's move (hole_move) keeps the invariant, the hole now at k."""
+    Requires(Acc(list_pred(t)) and shift_ok(t, j0, j, kp))
+    Requires(probe_dist(j0, kp, t[H_MASK] + 1) < t[H_MASK])
+    Requires(k == (kp + 1 if kp < t[H_MASK] else 0))
+    Requires(slot_word(t, k, SLOT_FLOW) >= 0)
+    Requires(probe_dist(slot_word(t, k, SLOT_HOME), j, t[H_MASK] + 1) <
+             probe_dist(slot_word(t, k, SLOT_HOME), k, t[H_MASK] + 1))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
+        (w < HEADER_WORDS + SLOT_WORDS * j or HEADER_WORDS + SLOT_WORDS * j + SLOT_WORDS <= w),
+        word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(slot_word(t, j, SLOT_FLOW) == Old(slot_word(t, k, SLOT_FLOW)) and
+            slot_word(t, j, SLOT_HOME) == Old(slot_word(t, k, SLOT_HOME)) and
+            slot_word(t, j, SLOT_KEY1) == Old(slot_word(t, k, SLOT_KEY1)) and
+            slot_word(t, j, SLOT_KEY2) == Old(slot_word(t, k, SLOT_KEY2)))
+    Ensures(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and s != j,
+        slot_word(t, s, SLOT_FLOW) == Old(slot_word(t, s, SLOT_FLOW)) and
+        slot_word(t, s, SLOT_HOME) == Old(slot_word(t, s, SLOT_HOME)) and
+        slot_word(t, s, SLOT_KEY1) == Old(slot_word(t, s, SLOT_KEY1)) and
+        slot_word(t, s, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2))),
+        [[slot_word(t, s, SLOT_FLOW)], [Old(slot_word(t, s, SLOT_FLOW))]])))
+    Ensures(shift_ok(t, j0, k, k))
+    hole_move(t, j, k)
+
+
+def map_shift(t: List[int], j0: int) -> int:
+    """Backward shift after slot j0's entry is dropped: scan the run of used
+    slots after the hole up to the first empty slot; each entry whose probe
+    path crosses the hole moves into it, and its old slot becomes the hole.
+    Returns the last hole, which no probe path crosses (not yet emptied)."""
+    Requires(Acc(list_pred(t)) and map_ok(t) and 0 <= j0 and j0 <= t[H_MASK])
+    Requires(slot_word(t, j0, SLOT_FLOW) >= 0)
+    Requires(Exists(int, lambda w: (0 <= w and w <= t[H_MASK] and slot_word(t, w, SLOT_FLOW) < 0,
+                                    [[slot_word(t, w, SLOT_FLOW)]])))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
+                                           (flows_base(t) <= w and w < len(t)),
+                                           word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(0 <= Result() and Result() <= t[H_MASK])
+    Ensures(Forall(int, lambda p: (Implies(
+        0 <= p and p <= t[H_MASK] and p != Result() and slot_word(t, p, SLOT_FLOW) >= 0,
+        probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1) <=
+        probe_dist(slot_word(t, p, SLOT_HOME), Result(), t[H_MASK] + 1)),
+        [[slot_word(t, p, SLOT_FLOW)]])))
+    Ensures(hole_ok(t, Result()))
+    mask = t[H_MASK]
+    n = mask + 1
+    j = j0
+    k = j0
+    Assert(shift_start(t, j0))
+    for step in range(mask):
+        Invariant(Acc(list_pred(t)))
+        Invariant(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+                  t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+        Invariant(geometry(t) and mask == t[H_MASK] and n == mask + 1)
+        Invariant(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
+                                                 (flows_base(t) <= w and w < len(t)),
+                                                 word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+        Invariant(0 <= j0 and j0 <= mask and 0 <= j and j <= mask and 0 <= k and k <= mask)
+        Invariant(probe_dist(j0, k, n) == len(Previous(step)))
+        Invariant(shift_ok(t, j0, j, k))
+        Assert(len(Previous(step)) < mask)
+        kp = k
+        k = k + 1 if k < mask else 0
+        at = slot_at(t, k)
+        if t[at + SLOT_FLOW] == SLOT_EMPTY:
+            Assert(shift_done(t, j0, j, kp, k))
+            return j
+        h = t[at + SLOT_HOME]
+        # the entry at k can fill the hole at j when j is on its probe path
+        if (j - h if j >= h else j - h + n) < (k - h if k >= h else k - h + n):
+            shift_move(t, j0, j, kp, k)
+            j = k
+        else:
+            Assert(shift_keep(t, j0, j, kp, k))
+    return j
 
 
 def map_close(t: List[int], j: int) -> None:

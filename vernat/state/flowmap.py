@@ -16,27 +16,30 @@ compile to shifts and masks), its scaling to the slot count a multiply and a
 shift (no division), and the wrap a comparison, so that Nagini can
 reason about both; each intermediate value stays below 2**63.
 
-Proven with Nagini (`--select` = every function but map_erase, 87 s):
+Proven with Nagini (every function of the module, `vernat prove`):
 key_hash, map_home, map_find, map_free_slot, map_slot_of, slot_fill,
-map_insert, map_prefetch: memory safety,
-int64 ranges, termination, and map_find's functional correctness (the index
-stored under the key, or -1 exactly when no slot holds the key) under the
-invariant; map_insert and slot_fill: insert stores i under its record's key
-in an empty slot, changes no other slot or word, and keeps the invariant.
-Not yet proven (so the module is not yet ✔ in `vernat prove`): map_erase
-(contract written; the backward shift's loop invariant is still to write).
+map_insert, map_erase (with its helpers slot_clear, hole_move, shift_move,
+map_shift, map_close and the lemmas shift_start, shift_keep, shift_done,
+held_drop), map_prefetch: memory safety, int64 ranges, termination, and
+map_find's functional correctness (the index stored under the key, or -1
+exactly when no slot holds the key) under the invariant; map_insert and
+slot_fill: insert stores i under its record's key in an empty slot, changes
+no other slot or word, and keeps the invariant; map_erase: keeps the
+invariant, i is stored nowhere after it, and every other index is stored
+under a key exactly when it was before (ghost.held), no word outside the
+slots changes. map_insert and map_erase need an empty slot to exist.
 See docs/progress-prove.md.
 """
 
 from typing import List
 
 from nagini_contracts.contracts import (
-    Requires, Ensures, Result, Old, Implies, Forall, Forall2, Exists, Invariant, Previous, Assert,
+    Requires, Ensures, Result, Old, Implies, Forall, Forall2, Forall3, Exists, Invariant, Previous, Assert,
     Acc, list_pred, Pure,
 )
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, slot_word, probe_dist, hash_of, home_of, map_ok,
-    hole_ok, shift_ok,
+    hole_ok, shift_ok, held,
 )
 from vernat.state.layout import (
     HEADER_WORDS, SLOT_WORDS, H_CAPACITY, H_MASK, H_SALT, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2,
@@ -432,6 +435,9 @@ def shift_move(t: List[int], j0: int, j: int, kp: int, k: int) -> None:
         slot_word(t, s, SLOT_KEY1) == Old(slot_word(t, s, SLOT_KEY1)) and
         slot_word(t, s, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2))),
         [[slot_word(t, s, SLOT_FLOW)], [Old(slot_word(t, s, SLOT_FLOW))]])))
+    Ensures(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0,
+        held(t, k, x, k1, k2) == Old(held(t, j, x, k1, k2))),
+        [[held(t, k, x, k1, k2)]])))
     Ensures(shift_ok(t, j0, k, k))
     hole_move(t, j, k)
 
@@ -453,6 +459,9 @@ def map_shift(t: List[int], j0: int) -> int:
                                            (flows_base(t) <= w and w < len(t)),
                                            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
     Ensures(0 <= Result() and Result() <= t[H_MASK])
+    Ensures(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0,
+        held(t, Result(), x, k1, k2) == Old(held(t, j0, x, k1, k2))),
+        [[held(t, Result(), x, k1, k2)]])))
     Ensures(Forall(int, lambda p: (Implies(
         0 <= p and p <= t[H_MASK] and p != Result() and slot_word(t, p, SLOT_FLOW) >= 0,
         probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1) <=
@@ -475,6 +484,9 @@ def map_shift(t: List[int], j0: int) -> int:
         Invariant(0 <= j0 and j0 <= mask and 0 <= j and j <= mask and 0 <= k and k <= mask)
         Invariant(probe_dist(j0, k, n) == len(Previous(step)))
         Invariant(shift_ok(t, j0, j, k))
+        Invariant(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0,
+            held(t, j, x, k1, k2) == Old(held(t, j0, x, k1, k2))),
+            [[held(t, j, x, k1, k2)]])))
         Assert(len(Previous(step)) < mask)
         kp = k
         k = k + 1 if k < mask else 0
@@ -514,6 +526,9 @@ def map_close(t: List[int], j: int) -> None:
         slot_word(t, s, SLOT_KEY1) == Old(slot_word(t, s, SLOT_KEY1)) and
         slot_word(t, s, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2))),
         [[slot_word(t, s, SLOT_FLOW)], [Old(slot_word(t, s, SLOT_FLOW))]])))
+    Ensures(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0,
+        held(t, -1, x, k1, k2) == Old(held(t, j, x, k1, k2))),
+        [[held(t, -1, x, k1, k2)]])))
     Ensures(map_ok(t))   # last: it is proven from the frames above
     slot_clear(t, j)
     Assert(Forall(int, lambda p: (Implies(0 <= p and p <= t[H_MASK] and p != j,
@@ -549,14 +564,27 @@ def map_close(t: List[int], j: int) -> None:
            [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))
 
 
+@Pure
+def held_drop(t: List[int], j0: int) -> bool:
+    """Lemma: under map_ok, what slots other than j0 hold is what the map
+    holds, less slot j0's index."""
+    Requires(Acc(list_pred(t), 1/2) and map_ok(t) and 0 <= j0 and j0 <= t[H_MASK])
+    Requires(slot_word(t, j0, SLOT_FLOW) >= 0)
+    Ensures(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0,
+        held(t, j0, x, k1, k2) == (x != slot_word(t, j0, SLOT_FLOW) and held(t, -1, x, k1, k2))),
+        [[held(t, j0, x, k1, k2)]])))
+    return True
+
+
 def map_erase(t: List[int], i: int) -> None:
     """Remove flow i (stored) from the map, leaving no tombstone: find its
-    slot from its key's home, then close the hole by backward shifting (the
-    run of used slots after it is scanned up to the first empty slot; each
-    entry whose probe path crosses the hole moves into it, and its old slot
-    becomes the hole); the last hole is emptied."""
+    slot from its key's home, then close the hole by backward shifting
+    (map_shift) and empty the last hole (map_close). Needs an empty slot
+    (nslots >= 2 x capacity >= 2 x count guarantees one), as map_insert."""
     Requires(Acc(list_pred(t)) and map_ok(t) and 0 <= i and i < cap(t))
     Requires(Exists(int, lambda w: (0 <= w and w <= t[H_MASK] and slot_word(t, w, SLOT_FLOW) == i,
+                                    [[slot_word(t, w, SLOT_FLOW)]])))
+    Requires(Exists(int, lambda w: (0 <= w and w <= t[H_MASK] and slot_word(t, w, SLOT_FLOW) < 0,
                                     [[slot_word(t, w, SLOT_FLOW)]])))
     Ensures(Acc(list_pred(t)))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
@@ -565,50 +593,22 @@ def map_erase(t: List[int], i: int) -> None:
     Ensures(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
                                            (flows_base(t) <= w and w < len(t)),
                                            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
-    # NOT YET PROVEN (docs/progress-prove.md): the invariant is restored, i
-    # is stored nowhere, and every other entry is still stored (perhaps in
-    # another slot: backward shift moves entries) with its key and home
+    # i is stored nowhere; every other index is stored under a key exactly
+    # when it was before (its home is home_of(key), by map_ok)
     Ensures(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK], slot_word(t, s, SLOT_FLOW) != i),
                                    [[slot_word(t, s, SLOT_FLOW)]])))
-    Ensures(Forall(int, lambda s: (Implies(
-        0 <= s and s <= t[H_MASK] and Old(slot_word(t, s, SLOT_FLOW)) >= 0 and
-        Old(slot_word(t, s, SLOT_FLOW)) != i,
-        Exists(int, lambda q: (0 <= q and q <= t[H_MASK] and
-                               slot_word(t, q, SLOT_FLOW) == Old(slot_word(t, s, SLOT_FLOW)) and
-                               slot_word(t, q, SLOT_HOME) == Old(slot_word(t, s, SLOT_HOME)) and
-                               slot_word(t, q, SLOT_KEY1) == Old(slot_word(t, s, SLOT_KEY1)) and
-                               slot_word(t, q, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2)),
-                               [[slot_word(t, q, SLOT_FLOW)]]))),
-        [[slot_word(t, s, SLOT_FLOW)]])))
-    Ensures(Forall(int, lambda q: (Implies(0 <= q and q <= t[H_MASK] and slot_word(t, q, SLOT_FLOW) >= 0,
-        Exists(int, lambda s: (0 <= s and s <= t[H_MASK] and
-                               Old(slot_word(t, s, SLOT_FLOW)) == slot_word(t, q, SLOT_FLOW) and
-                               Old(slot_word(t, s, SLOT_HOME)) == slot_word(t, q, SLOT_HOME) and
-                               Old(slot_word(t, s, SLOT_KEY1)) == slot_word(t, q, SLOT_KEY1) and
-                               Old(slot_word(t, s, SLOT_KEY2)) == slot_word(t, q, SLOT_KEY2),
-                               [[slot_word(t, s, SLOT_FLOW)]]))),
-        [[slot_word(t, q, SLOT_FLOW)]])))
+    Ensures(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0 and x != i,
+        held(t, -1, x, k1, k2) == Old(held(t, -1, x, k1, k2))),
+        [[held(t, -1, x, k1, k2)]])))
     Ensures(map_ok(t))
-    mask = t[H_MASK]
-    n = mask + 1
     r = flow_at(t, i)
     j = map_slot_of(t, i, map_home(t, t[r + F_KEY1], t[r + F_KEY2]))
-    k = j
-    for step in range(mask):
-        k = k + 1 if k < mask else 0
-        at = slot_at(t, k)
-        if t[at + SLOT_FLOW] == SLOT_EMPTY:
-            break
-        h = t[at + SLOT_HOME]
-        # the entry at k can fill the hole at j when j is on its probe path
-        if (j - h if j >= h else j - h + n) < (k - h if k >= h else k - h + n):
-            hole = slot_at(t, j)
-            t[hole + SLOT_FLOW] = t[at + SLOT_FLOW]
-            t[hole + SLOT_HOME] = h
-            t[hole + SLOT_KEY1] = t[at + SLOT_KEY1]
-            t[hole + SLOT_KEY2] = t[at + SLOT_KEY2]
-            j = k
-    t[slot_at(t, j) + SLOT_FLOW] = SLOT_EMPTY
+    Assert(held_drop(t, j))
+    j = map_shift(t, j)
+    map_close(t, j)
+    Assert(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and slot_word(t, s, SLOT_FLOW) >= 0,
+        held(t, -1, slot_word(t, s, SLOT_FLOW), slot_word(t, s, SLOT_KEY1), slot_word(t, s, SLOT_KEY2))),
+        [[slot_word(t, s, SLOT_FLOW)]])))
 
 
 def map_prefetch(t: List[int], k1: int, k2: int) -> None:

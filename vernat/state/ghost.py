@@ -270,3 +270,13 @@ def shift_ok(t: List[int], j0: int, j: int, k: int) -> bool:
                                    [[slot_word(t, w, SLOT_FLOW)]])))
 
 
+
+@Pure
+def held(t: List[int], j: int, x: int, k1: int, k2: int) -> bool:
+    """Some slot other than j (j = -1: any slot) holds index x under key
+    (k1, k2) (under map_ok, its home is then home_of(k1, k2))."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    return Exists(int, lambda q: (0 <= q and q <= t[H_MASK] and q != j and
+                                  slot_word(t, q, SLOT_FLOW) == x and
+                                  slot_word(t, q, SLOT_KEY1) == k1 and slot_word(t, q, SLOT_KEY2) == k2,
+                                  [[slot_word(t, q, SLOT_FLOW)]]))

@@ -16,7 +16,8 @@ compile to shifts and masks), its scaling to the slot count a multiply and a
 shift (no division), and the wrap a comparison, so that Nagini can
 reason about both; each intermediate value stays below 2**63.
 
-Proven with Nagini (every function of the module, `vernat prove`):
+Proven with Nagini, function by function (`--select` runs; one run of the
+whole module, `vernat prove`, not yet confirmed):
 key_hash, map_home, map_find, map_free_slot, map_slot_of, slot_fill,
 map_insert, map_erase (with its helpers slot_clear, hole_move, shift_move,
 map_shift, map_close and the lemmas shift_start, shift_keep, shift_done,

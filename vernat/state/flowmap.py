@@ -16,26 +16,31 @@ compile to shifts and masks), its scaling to the slot count a multiply and a
 shift (no division), and the wrap a comparison, so that Nagini can
 reason about both; each intermediate value stays below 2**63.
 
-Proven with Nagini (`--select` = every function but map_erase, 87 s):
+Proven with Nagini, function by function (`--select` runs; one run of the
+whole module, `vernat prove`, not yet confirmed):
 key_hash, map_home, map_find, map_free_slot, map_slot_of, slot_fill,
-map_insert, map_prefetch: memory safety,
-int64 ranges, termination, and map_find's functional correctness (the index
-stored under the key, or -1 exactly when no slot holds the key) under the
-invariant; map_insert and slot_fill: insert stores i under its record's key
-in an empty slot, changes no other slot or word, and keeps the invariant.
-Not yet proven (so the module is not yet ✔ in `vernat prove`): map_erase
-(contract written; the backward shift's loop invariant is still to write).
+map_insert, map_erase (with its helpers slot_clear, hole_move, shift_move,
+map_shift, map_close and the lemmas shift_start, shift_keep, shift_done,
+held_drop), map_prefetch: memory safety, int64 ranges, termination, and
+map_find's functional correctness (the index stored under the key, or -1
+exactly when no slot holds the key) under the invariant; map_insert and
+slot_fill: insert stores i under its record's key in an empty slot, changes
+no other slot or word, and keeps the invariant; map_erase: keeps the
+invariant, i is stored nowhere after it, and every other index is stored
+under a key exactly when it was before (ghost.held), no word outside the
+slots changes. map_insert and map_erase need an empty slot to exist.
 See docs/progress-prove.md.
 """
 
 from typing import List
 
 from nagini_contracts.contracts import (
-    Requires, Ensures, Result, Old, Implies, Forall, Forall2, Exists, Invariant, Previous, Assert,
-    Acc, list_pred,
+    Requires, Ensures, Result, Old, Implies, Forall, Forall2, Forall3, Exists, Invariant, Previous, Assert,
+    Acc, list_pred, Pure,
 )
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, slot_word, probe_dist, hash_of, home_of, map_ok,
+    hole_ok, shift_ok, held,
 )
 from vernat.state.layout import (
     HEADER_WORDS, SLOT_WORDS, H_CAPACITY, H_MASK, H_SALT, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2,
@@ -292,14 +297,160 @@ def map_slot_of(t: List[int], i: int, h: int) -> int:
     return h
 
 
-def map_erase(t: List[int], i: int) -> None:
-    """Remove flow i (stored) from the map, leaving no tombstone: find its
-    slot from its key's home, then close the hole by backward shifting (the
-    run of used slots after it is scanned up to the first empty slot; each
-    entry whose probe path crosses the hole moves into it, and its old slot
-    becomes the hole); the last hole is emptied."""
-    Requires(Acc(list_pred(t)) and map_ok(t) and 0 <= i and i < cap(t))
-    Requires(Exists(int, lambda w: (0 <= w and w <= t[H_MASK] and slot_word(t, w, SLOT_FLOW) == i,
+def slot_clear(t: List[int], s: int) -> None:
+    """Mark slot s empty (its SLOT_FLOW word); no other word changes."""
+    Requires(Acc(list_pred(t)) and geometry(t) and 0 <= s and s <= t[H_MASK])
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(slot_word(t, s, SLOT_FLOW) == SLOT_EMPTY)
+    Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and w != HEADER_WORDS + SLOT_WORDS * s,
+        word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    t[slot_at(t, s) + SLOT_FLOW] = SLOT_EMPTY
+
+
+def hole_move(t: List[int], j: int, k: int) -> None:
+    """Backward shift's move: the entry of slot k, whose probe path crosses
+    the hole j, fills j; k becomes the hole (its words are left as they are)."""
+    Requires(Acc(list_pred(t)) and hole_ok(t, j) and 0 <= k and k <= t[H_MASK] and k != j)
+    Requires(slot_word(t, k, SLOT_FLOW) >= 0)
+    Requires(probe_dist(slot_word(t, k, SLOT_HOME), j, t[H_MASK] + 1) <
+             probe_dist(slot_word(t, k, SLOT_HOME), k, t[H_MASK] + 1))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
+        (w < HEADER_WORDS + SLOT_WORDS * j or HEADER_WORDS + SLOT_WORDS * j + SLOT_WORDS <= w),
+        word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(slot_word(t, j, SLOT_FLOW) == Old(slot_word(t, k, SLOT_FLOW)) and
+            slot_word(t, j, SLOT_HOME) == Old(slot_word(t, k, SLOT_HOME)) and
+            slot_word(t, j, SLOT_KEY1) == Old(slot_word(t, k, SLOT_KEY1)) and
+            slot_word(t, j, SLOT_KEY2) == Old(slot_word(t, k, SLOT_KEY2)))
+    Ensures(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and s != j,
+        slot_word(t, s, SLOT_FLOW) == Old(slot_word(t, s, SLOT_FLOW)) and
+        slot_word(t, s, SLOT_HOME) == Old(slot_word(t, s, SLOT_HOME)) and
+        slot_word(t, s, SLOT_KEY1) == Old(slot_word(t, s, SLOT_KEY1)) and
+        slot_word(t, s, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2))),
+        [[slot_word(t, s, SLOT_FLOW)], [Old(slot_word(t, s, SLOT_FLOW))]])))
+    Ensures(hole_ok(t, k))   # last: it is proven from the frames above
+    at = slot_at(t, k)
+    slot_fill(t, j, t[at + SLOT_FLOW], t[at + SLOT_HOME], t[at + SLOT_KEY1], t[at + SLOT_KEY2])
+    Assert(Forall(int, lambda p: (Implies(0 <= p and p <= t[H_MASK] and p != j,
+        slot_word(t, p, SLOT_FLOW) == Old(slot_word(t, p, SLOT_FLOW)) and
+        slot_word(t, p, SLOT_HOME) == Old(slot_word(t, p, SLOT_HOME)) and
+        slot_word(t, p, SLOT_KEY1) == Old(slot_word(t, p, SLOT_KEY1)) and
+        slot_word(t, p, SLOT_KEY2) == Old(slot_word(t, p, SLOT_KEY2))),
+        [[slot_word(t, p, SLOT_FLOW)], [slot_word(t, p, SLOT_HOME)]])))
+    Assert(Forall(int, lambda q: (Implies(0 <= q and q <= t[H_MASK] and q != k,
+           SLOT_EMPTY <= slot_word(t, q, SLOT_FLOW) and
+           slot_word(t, q, SLOT_FLOW) < t[H_CAPACITY] and
+           Implies(slot_word(t, q, SLOT_FLOW) >= 0,
+                   0 <= slot_word(t, q, SLOT_HOME) and slot_word(t, q, SLOT_HOME) <= t[H_MASK] and
+                   0 <= slot_word(t, q, SLOT_KEY1) and slot_word(t, q, SLOT_KEY1) < KEY_LIMIT and
+                   0 <= slot_word(t, q, SLOT_KEY2) and slot_word(t, q, SLOT_KEY2) < KEY_LIMIT and
+                   slot_word(t, q, SLOT_HOME) ==
+                   home_of(slot_word(t, q, SLOT_KEY1), slot_word(t, q, SLOT_KEY2),
+                           t[H_SALT], t[H_MASK] + 1))),
+           [[slot_word(t, q, SLOT_FLOW)]])))
+    Assert(Forall2(int, int, lambda p, q: (Implies(
+           0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and p != k and q != k and
+           slot_word(t, p, SLOT_FLOW) >= 0 and
+           probe_dist(slot_word(t, p, SLOT_HOME), q, t[H_MASK] + 1) <
+           probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1),
+           slot_word(t, q, SLOT_FLOW) != SLOT_EMPTY),
+           [[slot_word(t, p, SLOT_HOME), slot_word(t, q, SLOT_FLOW)]])))
+    Assert(Forall2(int, int, lambda p, q: (Implies(
+           0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and p != q and
+           p != k and q != k and
+           slot_word(t, p, SLOT_FLOW) >= 0 and slot_word(t, q, SLOT_FLOW) >= 0,
+           slot_word(t, p, SLOT_FLOW) != slot_word(t, q, SLOT_FLOW) and
+           (slot_word(t, p, SLOT_KEY1) != slot_word(t, q, SLOT_KEY1) or
+            slot_word(t, p, SLOT_KEY2) != slot_word(t, q, SLOT_KEY2))),
+           [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))
+
+
+@Pure
+def shift_start(t: List[int], j0: int) -> bool:
+    """Lemma: the shift's invariant holds before the scan."""
+    Requires(Acc(list_pred(t), 1/2) and map_ok(t) and 0 <= j0 and j0 <= t[H_MASK])
+    Requires(slot_word(t, j0, SLOT_FLOW) >= 0)
+    Requires(Exists(int, lambda w: (0 <= w and w <= t[H_MASK] and slot_word(t, w, SLOT_FLOW) < 0,
+                                    [[slot_word(t, w, SLOT_FLOW)]])))
+    Ensures(shift_ok(t, j0, j0, j0))
+    return True
+
+
+@Pure
+def shift_keep(t: List[int], j0: int, j: int, kp: int, k: int) -> bool:
+    """Lemma: scanning a used slot k whose entry's probe path does not cross
+    the hole keeps the invariant."""
+    Requires(Acc(list_pred(t), 1/2) and shift_ok(t, j0, j, kp))
+    Requires(probe_dist(j0, kp, t[H_MASK] + 1) < t[H_MASK])
+    Requires(k == (kp + 1 if kp < t[H_MASK] else 0))
+    Requires(slot_word(t, k, SLOT_FLOW) >= 0)
+    Requires(probe_dist(slot_word(t, k, SLOT_HOME), k, t[H_MASK] + 1) <=
+             probe_dist(slot_word(t, k, SLOT_HOME), j, t[H_MASK] + 1))
+    Ensures(shift_ok(t, j0, j, k))
+    return True
+
+
+@Pure
+def shift_done(t: List[int], j0: int, j: int, kp: int, k: int) -> bool:
+    """Lemma: when the scan reaches an empty slot k, no probe path crosses the hole."""
+    Requires(Acc(list_pred(t), 1/2) and shift_ok(t, j0, j, kp))
+    Requires(probe_dist(j0, kp, t[H_MASK] + 1) < t[H_MASK])
+    Requires(k == (kp + 1 if kp < t[H_MASK] else 0))
+    Requires(slot_word(t, k, SLOT_FLOW) < 0)
+    Ensures(Forall(int, lambda p: (Implies(
+        0 <= p and p <= t[H_MASK] and p != j and slot_word(t, p, SLOT_FLOW) >= 0,
+        probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1) <=
+        probe_dist(slot_word(t, p, SLOT_HOME), j, t[H_MASK] + 1)),
+        [[slot_word(t, p, SLOT_FLOW)]])))
+    return True
+
+
+def shift_move(t: List[int], j0: int, j: int, kp: int, k: int) -> None:
+    """The backward shift's move (hole_move) keeps the invariant, the hole now at k."""
+    Requires(Acc(list_pred(t)) and shift_ok(t, j0, j, kp))
+    Requires(probe_dist(j0, kp, t[H_MASK] + 1) < t[H_MASK])
+    Requires(k == (kp + 1 if kp < t[H_MASK] else 0))
+    Requires(slot_word(t, k, SLOT_FLOW) >= 0)
+    Requires(probe_dist(slot_word(t, k, SLOT_HOME), j, t[H_MASK] + 1) <
+             probe_dist(slot_word(t, k, SLOT_HOME), k, t[H_MASK] + 1))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
+        (w < HEADER_WORDS + SLOT_WORDS * j or HEADER_WORDS + SLOT_WORDS * j + SLOT_WORDS <= w),
+        word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(slot_word(t, j, SLOT_FLOW) == Old(slot_word(t, k, SLOT_FLOW)) and
+            slot_word(t, j, SLOT_HOME) == Old(slot_word(t, k, SLOT_HOME)) and
+            slot_word(t, j, SLOT_KEY1) == Old(slot_word(t, k, SLOT_KEY1)) and
+            slot_word(t, j, SLOT_KEY2) == Old(slot_word(t, k, SLOT_KEY2)))
+    Ensures(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and s != j,
+        slot_word(t, s, SLOT_FLOW) == Old(slot_word(t, s, SLOT_FLOW)) and
+        slot_word(t, s, SLOT_HOME) == Old(slot_word(t, s, SLOT_HOME)) and
+        slot_word(t, s, SLOT_KEY1) == Old(slot_word(t, s, SLOT_KEY1)) and
+        slot_word(t, s, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2))),
+        [[slot_word(t, s, SLOT_FLOW)], [Old(slot_word(t, s, SLOT_FLOW))]])))
+    Ensures(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0,
+        held(t, k, x, k1, k2) == Old(held(t, j, x, k1, k2))),
+        [[held(t, k, x, k1, k2)]])))
+    Ensures(shift_ok(t, j0, k, k))
+    hole_move(t, j, k)
+
+
+def map_shift(t: List[int], j0: int) -> int:
+    """Backward shift after slot j0's entry is dropped: scan the run of used
+    slots after the hole up to the first empty slot; each entry whose probe
+    path crosses the hole moves into it, and its old slot becomes the hole.
+    Returns the last hole, which no probe path crosses (not yet emptied)."""
+    Requires(Acc(list_pred(t)) and map_ok(t) and 0 <= j0 and j0 <= t[H_MASK])
+    Requires(slot_word(t, j0, SLOT_FLOW) >= 0)
+    Requires(Exists(int, lambda w: (0 <= w and w <= t[H_MASK] and slot_word(t, w, SLOT_FLOW) < 0,
                                     [[slot_word(t, w, SLOT_FLOW)]])))
     Ensures(Acc(list_pred(t)))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
@@ -308,50 +459,157 @@ def map_erase(t: List[int], i: int) -> None:
     Ensures(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
                                            (flows_base(t) <= w and w < len(t)),
                                            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
-    # NOT YET PROVEN (docs/progress-prove.md): the invariant is restored, i
-    # is stored nowhere, and every other entry is still stored (perhaps in
-    # another slot: backward shift moves entries) with its key and home
-    Ensures(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK], slot_word(t, s, SLOT_FLOW) != i),
-                                   [[slot_word(t, s, SLOT_FLOW)]])))
-    Ensures(Forall(int, lambda s: (Implies(
-        0 <= s and s <= t[H_MASK] and Old(slot_word(t, s, SLOT_FLOW)) >= 0 and
-        Old(slot_word(t, s, SLOT_FLOW)) != i,
-        Exists(int, lambda q: (0 <= q and q <= t[H_MASK] and
-                               slot_word(t, q, SLOT_FLOW) == Old(slot_word(t, s, SLOT_FLOW)) and
-                               slot_word(t, q, SLOT_HOME) == Old(slot_word(t, s, SLOT_HOME)) and
-                               slot_word(t, q, SLOT_KEY1) == Old(slot_word(t, s, SLOT_KEY1)) and
-                               slot_word(t, q, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2)),
-                               [[slot_word(t, q, SLOT_FLOW)]]))),
-        [[slot_word(t, s, SLOT_FLOW)]])))
-    Ensures(Forall(int, lambda q: (Implies(0 <= q and q <= t[H_MASK] and slot_word(t, q, SLOT_FLOW) >= 0,
-        Exists(int, lambda s: (0 <= s and s <= t[H_MASK] and
-                               Old(slot_word(t, s, SLOT_FLOW)) == slot_word(t, q, SLOT_FLOW) and
-                               Old(slot_word(t, s, SLOT_HOME)) == slot_word(t, q, SLOT_HOME) and
-                               Old(slot_word(t, s, SLOT_KEY1)) == slot_word(t, q, SLOT_KEY1) and
-                               Old(slot_word(t, s, SLOT_KEY2)) == slot_word(t, q, SLOT_KEY2),
-                               [[slot_word(t, s, SLOT_FLOW)]]))),
-        [[slot_word(t, q, SLOT_FLOW)]])))
-    Ensures(map_ok(t))
+    Ensures(0 <= Result() and Result() <= t[H_MASK])
+    Ensures(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0,
+        held(t, Result(), x, k1, k2) == Old(held(t, j0, x, k1, k2))),
+        [[held(t, Result(), x, k1, k2)]])))
+    Ensures(Forall(int, lambda p: (Implies(
+        0 <= p and p <= t[H_MASK] and p != Result() and slot_word(t, p, SLOT_FLOW) >= 0,
+        probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1) <=
+        probe_dist(slot_word(t, p, SLOT_HOME), Result(), t[H_MASK] + 1)),
+        [[slot_word(t, p, SLOT_FLOW)]])))
+    Ensures(hole_ok(t, Result()))
     mask = t[H_MASK]
     n = mask + 1
-    r = flow_at(t, i)
-    j = map_slot_of(t, i, map_home(t, t[r + F_KEY1], t[r + F_KEY2]))
-    k = j
+    j = j0
+    k = j0
+    Assert(shift_start(t, j0))
     for step in range(mask):
+        Invariant(Acc(list_pred(t)))
+        Invariant(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+                  t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+        Invariant(geometry(t) and mask == t[H_MASK] and n == mask + 1)
+        Invariant(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
+                                                 (flows_base(t) <= w and w < len(t)),
+                                                 word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+        Invariant(0 <= j0 and j0 <= mask and 0 <= j and j <= mask and 0 <= k and k <= mask)
+        Invariant(probe_dist(j0, k, n) == len(Previous(step)))
+        Invariant(shift_ok(t, j0, j, k))
+        Invariant(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0,
+            held(t, j, x, k1, k2) == Old(held(t, j0, x, k1, k2))),
+            [[held(t, j, x, k1, k2)]])))
+        Assert(len(Previous(step)) < mask)
+        kp = k
         k = k + 1 if k < mask else 0
         at = slot_at(t, k)
         if t[at + SLOT_FLOW] == SLOT_EMPTY:
-            break
+            Assert(shift_done(t, j0, j, kp, k))
+            return j
         h = t[at + SLOT_HOME]
         # the entry at k can fill the hole at j when j is on its probe path
         if (j - h if j >= h else j - h + n) < (k - h if k >= h else k - h + n):
-            hole = slot_at(t, j)
-            t[hole + SLOT_FLOW] = t[at + SLOT_FLOW]
-            t[hole + SLOT_HOME] = h
-            t[hole + SLOT_KEY1] = t[at + SLOT_KEY1]
-            t[hole + SLOT_KEY2] = t[at + SLOT_KEY2]
+            shift_move(t, j0, j, kp, k)
             j = k
-    t[slot_at(t, j) + SLOT_FLOW] = SLOT_EMPTY
+        else:
+            Assert(shift_keep(t, j0, j, kp, k))
+    return j
+
+
+def map_close(t: List[int], j: int) -> None:
+    """Empty the last hole of a backward shift: no probe path crosses it,
+    so the invariant holds again."""
+    Requires(Acc(list_pred(t)) and hole_ok(t, j))
+    Requires(Forall(int, lambda p: (Implies(
+        0 <= p and p <= t[H_MASK] and p != j and slot_word(t, p, SLOT_FLOW) >= 0,
+        probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1) <=
+        probe_dist(slot_word(t, p, SLOT_HOME), j, t[H_MASK] + 1)),
+        [[slot_word(t, p, SLOT_FLOW)]])))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and w != HEADER_WORDS + SLOT_WORDS * j,
+        word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(slot_word(t, j, SLOT_FLOW) == SLOT_EMPTY)
+    Ensures(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and s != j,
+        slot_word(t, s, SLOT_FLOW) == Old(slot_word(t, s, SLOT_FLOW)) and
+        slot_word(t, s, SLOT_HOME) == Old(slot_word(t, s, SLOT_HOME)) and
+        slot_word(t, s, SLOT_KEY1) == Old(slot_word(t, s, SLOT_KEY1)) and
+        slot_word(t, s, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2))),
+        [[slot_word(t, s, SLOT_FLOW)], [Old(slot_word(t, s, SLOT_FLOW))]])))
+    Ensures(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0,
+        held(t, -1, x, k1, k2) == Old(held(t, j, x, k1, k2))),
+        [[held(t, -1, x, k1, k2)]])))
+    Ensures(map_ok(t))   # last: it is proven from the frames above
+    slot_clear(t, j)
+    Assert(Forall(int, lambda p: (Implies(0 <= p and p <= t[H_MASK] and p != j,
+        slot_word(t, p, SLOT_FLOW) == Old(slot_word(t, p, SLOT_FLOW)) and
+        slot_word(t, p, SLOT_HOME) == Old(slot_word(t, p, SLOT_HOME)) and
+        slot_word(t, p, SLOT_KEY1) == Old(slot_word(t, p, SLOT_KEY1)) and
+        slot_word(t, p, SLOT_KEY2) == Old(slot_word(t, p, SLOT_KEY2))),
+        [[slot_word(t, p, SLOT_FLOW)], [slot_word(t, p, SLOT_HOME)]])))
+    Assert(Forall(int, lambda q: (Implies(0 <= q and q <= t[H_MASK],
+           SLOT_EMPTY <= slot_word(t, q, SLOT_FLOW) and
+           slot_word(t, q, SLOT_FLOW) < t[H_CAPACITY] and
+           Implies(slot_word(t, q, SLOT_FLOW) >= 0,
+                   0 <= slot_word(t, q, SLOT_HOME) and slot_word(t, q, SLOT_HOME) <= t[H_MASK] and
+                   0 <= slot_word(t, q, SLOT_KEY1) and slot_word(t, q, SLOT_KEY1) < KEY_LIMIT and
+                   0 <= slot_word(t, q, SLOT_KEY2) and slot_word(t, q, SLOT_KEY2) < KEY_LIMIT and
+                   slot_word(t, q, SLOT_HOME) ==
+                   home_of(slot_word(t, q, SLOT_KEY1), slot_word(t, q, SLOT_KEY2),
+                           t[H_SALT], t[H_MASK] + 1))),
+           [[slot_word(t, q, SLOT_FLOW)]])))
+    Assert(Forall2(int, int, lambda p, q: (Implies(
+           0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and
+           slot_word(t, p, SLOT_FLOW) >= 0 and
+           probe_dist(slot_word(t, p, SLOT_HOME), q, t[H_MASK] + 1) <
+           probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1),
+           slot_word(t, q, SLOT_FLOW) != SLOT_EMPTY),
+           [[slot_word(t, p, SLOT_HOME), slot_word(t, q, SLOT_FLOW)]])))
+    Assert(Forall2(int, int, lambda p, q: (Implies(
+           0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and p != q and
+           slot_word(t, p, SLOT_FLOW) >= 0 and slot_word(t, q, SLOT_FLOW) >= 0,
+           slot_word(t, p, SLOT_FLOW) != slot_word(t, q, SLOT_FLOW) and
+           (slot_word(t, p, SLOT_KEY1) != slot_word(t, q, SLOT_KEY1) or
+            slot_word(t, p, SLOT_KEY2) != slot_word(t, q, SLOT_KEY2))),
+           [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))
+
+
+@Pure
+def held_drop(t: List[int], j0: int) -> bool:
+    """Lemma: under map_ok, what slots other than j0 hold is what the map
+    holds, less slot j0's index."""
+    Requires(Acc(list_pred(t), 1/2) and map_ok(t) and 0 <= j0 and j0 <= t[H_MASK])
+    Requires(slot_word(t, j0, SLOT_FLOW) >= 0)
+    Ensures(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0,
+        held(t, j0, x, k1, k2) == (x != slot_word(t, j0, SLOT_FLOW) and held(t, -1, x, k1, k2))),
+        [[held(t, j0, x, k1, k2)]])))
+    return True
+
+
+def map_erase(t: List[int], i: int) -> None:
+    """Remove flow i (stored) from the map, leaving no tombstone: find its
+    slot from its key's home, then close the hole by backward shifting
+    (map_shift) and empty the last hole (map_close). Needs an empty slot
+    (nslots >= 2 x capacity >= 2 x count guarantees one), as map_insert."""
+    Requires(Acc(list_pred(t)) and map_ok(t) and 0 <= i and i < cap(t))
+    Requires(Exists(int, lambda w: (0 <= w and w <= t[H_MASK] and slot_word(t, w, SLOT_FLOW) == i,
+                                    [[slot_word(t, w, SLOT_FLOW)]])))
+    Requires(Exists(int, lambda w: (0 <= w and w <= t[H_MASK] and slot_word(t, w, SLOT_FLOW) < 0,
+                                    [[slot_word(t, w, SLOT_FLOW)]])))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
+                                           (flows_base(t) <= w and w < len(t)),
+                                           word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    # i is stored nowhere; every other index is stored under a key exactly
+    # when it was before (its home is home_of(key), by map_ok)
+    Ensures(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK], slot_word(t, s, SLOT_FLOW) != i),
+                                   [[slot_word(t, s, SLOT_FLOW)]])))
+    Ensures(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0 and x != i,
+        held(t, -1, x, k1, k2) == Old(held(t, -1, x, k1, k2))),
+        [[held(t, -1, x, k1, k2)]])))
+    Ensures(map_ok(t))
+    r = flow_at(t, i)
+    j = map_slot_of(t, i, map_home(t, t[r + F_KEY1], t[r + F_KEY2]))
+    Assert(held_drop(t, j))
+    j = map_shift(t, j)
+    map_close(t, j)
+    Assert(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and slot_word(t, s, SLOT_FLOW) >= 0,
+        held(t, -1, slot_word(t, s, SLOT_FLOW), slot_word(t, s, SLOT_KEY1), slot_word(t, s, SLOT_KEY2))),
+        [[slot_word(t, s, SLOT_FLOW)]])))
 
 
 def map_prefetch(t: List[int], k1: int, k2: int) -> None:

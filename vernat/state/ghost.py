@@ -9,7 +9,7 @@ Z3 clean triggers), and states the modules' invariants.
 
 from typing import List
 
-from nagini_contracts.contracts import Requires, Implies, Forall, Forall2, Pure, Acc, list_pred
+from nagini_contracts.contracts import Requires, Implies, Forall, Forall2, Exists, Pure, Acc, list_pred
 from vernat.state.layout import (
     HEADER_WORDS, H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD,
     SLOT_WORDS, FLOW_WORDS, LINK_WORDS, RING_WORDS, F_LAST_SEEN, FREE, L_PREV, L_NEXT,
@@ -215,3 +215,71 @@ def map_ok(t: List[int]) -> bool:
                    (slot_word(t, p, SLOT_KEY1) != slot_word(t, q, SLOT_KEY1) or
                     slot_word(t, p, SLOT_KEY2) != slot_word(t, q, SLOT_KEY2))),
                    [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))
+
+
+@Pure
+def hole_ok(t: List[int], j: int) -> bool:
+    """map_ok with slot j a hole (flowmap.map_erase's backward shift): slot
+    j's words are ignored, and a probe path may cross slot j."""
+    Requires(Acc(list_pred(t), 1/2))
+    return (geometry(t) and 0 <= t[H_SALT] and t[H_SALT] < SALT_LIMIT and
+            0 <= j and j <= t[H_MASK] and
+            Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and s != j,
+                   SLOT_EMPTY <= slot_word(t, s, SLOT_FLOW) and
+                   slot_word(t, s, SLOT_FLOW) < t[H_CAPACITY] and
+                   Implies(slot_word(t, s, SLOT_FLOW) >= 0,
+                           0 <= slot_word(t, s, SLOT_HOME) and slot_word(t, s, SLOT_HOME) <= t[H_MASK] and
+                           0 <= slot_word(t, s, SLOT_KEY1) and slot_word(t, s, SLOT_KEY1) < KEY_LIMIT and
+                           0 <= slot_word(t, s, SLOT_KEY2) and slot_word(t, s, SLOT_KEY2) < KEY_LIMIT and
+                           slot_word(t, s, SLOT_HOME) ==
+                           home_of(slot_word(t, s, SLOT_KEY1), slot_word(t, s, SLOT_KEY2),
+                                   t[H_SALT], t[H_MASK] + 1))),
+                   [[slot_word(t, s, SLOT_FLOW)]])) and
+            Forall2(int, int, lambda p, q: (Implies(
+                   0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and p != j and q != j and
+                   slot_word(t, p, SLOT_FLOW) >= 0 and
+                   probe_dist(slot_word(t, p, SLOT_HOME), q, t[H_MASK] + 1) <
+                   probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1),
+                   slot_word(t, q, SLOT_FLOW) != SLOT_EMPTY),
+                   [[slot_word(t, p, SLOT_HOME), slot_word(t, q, SLOT_FLOW)]])) and
+            Forall2(int, int, lambda p, q: (Implies(
+                   0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and p != q and
+                   p != j and q != j and
+                   slot_word(t, p, SLOT_FLOW) >= 0 and slot_word(t, q, SLOT_FLOW) >= 0,
+                   slot_word(t, p, SLOT_FLOW) != slot_word(t, q, SLOT_FLOW) and
+                   (slot_word(t, p, SLOT_KEY1) != slot_word(t, q, SLOT_KEY1) or
+                    slot_word(t, p, SLOT_KEY2) != slot_word(t, q, SLOT_KEY2))),
+                   [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))
+
+
+
+@Pure
+def shift_ok(t: List[int], j0: int, j: int, k: int) -> bool:
+    """The backward shift's loop invariant (flowmap.map_shift), hole j, scan
+    position k, started at slot j0: hole_ok; j and k in that order from j0;
+    no stored entry scanned since j (up to k) has a probe path crossing j;
+    an empty slot lies beyond k."""
+    Requires(Acc(list_pred(t), 1/2))
+    return (hole_ok(t, j) and 0 <= j0 and j0 <= t[H_MASK] and 0 <= k and k <= t[H_MASK] and
+            probe_dist(j0, j, t[H_MASK] + 1) <= probe_dist(j0, k, t[H_MASK] + 1) and
+            Forall(int, lambda p: (Implies(
+                0 <= p and p <= t[H_MASK] and p != j and slot_word(t, p, SLOT_FLOW) >= 0 and
+                probe_dist(j, p, t[H_MASK] + 1) <= probe_dist(j, k, t[H_MASK] + 1),
+                probe_dist(slot_word(t, p, SLOT_HOME), p, t[H_MASK] + 1) <=
+                probe_dist(slot_word(t, p, SLOT_HOME), j, t[H_MASK] + 1)),
+                [[slot_word(t, p, SLOT_FLOW)]])) and
+            Exists(int, lambda w: (0 <= w and w <= t[H_MASK] and slot_word(t, w, SLOT_FLOW) < 0 and
+                                   probe_dist(j0, k, t[H_MASK] + 1) < probe_dist(j0, w, t[H_MASK] + 1),
+                                   [[slot_word(t, w, SLOT_FLOW)]])))
+
+
+
+@Pure
+def held(t: List[int], j: int, x: int, k1: int, k2: int) -> bool:
+    """Some slot other than j (j = -1: any slot) holds index x under key
+    (k1, k2) (under map_ok, its home is then home_of(k1, k2))."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    return Exists(int, lambda q: (0 <= q and q <= t[H_MASK] and q != j and
+                                  slot_word(t, q, SLOT_FLOW) == x and
+                                  slot_word(t, q, SLOT_KEY1) == k1 and slot_word(t, q, SLOT_KEY2) == k2,
+                                  [[slot_word(t, q, SLOT_FLOW)]]))

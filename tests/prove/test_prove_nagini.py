@@ -13,7 +13,7 @@ import pytest
 from vernat.prove import run
 
 PROVEN = ("vernat.state.layout", "vernat.state.ghost", "vernat.state.model",
-          "vernat.state.allocator")
+          "vernat.state.allocator", "vernat.state.flowmap")
 
 
 def test_every_state_module_is_in_vernat_prove():

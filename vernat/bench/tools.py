@@ -66,18 +66,31 @@ def sink_count(bed):
     return int(re.search(r"counter packets (\d+)", out).group(1))
 
 
+def next_hop_mac(bed):
+    """The MAC the generator addresses its frames to: the device's inside interface,
+    or with no device (calibration) the sink's."""
+    mac = getattr(bed, "generator_next_hop", None)
+    if mac is None:
+        if getattr(bed, "direct", False):
+            mac = bed.mac(bed.ns_outside, bed.if_server)
+        else:
+            mac = bed.mac(bed.ns_nat, bed.if_nat_inside)
+        bed.generator_next_hop = mac
+    return mac
+
+
 def generate(bed, gen, flows, rate, seconds, probe_rate=0):
     """Run the generator in the inside namespace on the generator's core.
     Returns (frames offered, probes sent)."""
     argv = ["ip", "netns", "exec", bed.ns_inside, "taskset", "-c", str(GENERATOR_CPU), gen,
-            bed.client_ip, bed.server_ip, str(SINK_PORT), str(flows), str(int(rate)),
-            f"{seconds:.3f}"]
+            bed.if_client, next_hop_mac(bed), bed.client_ip, bed.server_ip, str(SINK_PORT),
+            str(flows), str(int(rate)), f"{seconds:.3f}"]
     if probe_rate:
         argv += [str(PROBE_PORT), str(probe_rate)]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
     if proc.returncode != 0:
         raise ToolError(f"generator failed: {proc.stderr.strip()}")
-    offered, probes = proc.stdout.split()
+    offered, probes, _refused = proc.stdout.split()
     return int(offered), int(probes)
 
 

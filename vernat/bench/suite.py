@@ -18,7 +18,6 @@ that tells which results are the generator's limit rather than the device's.
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -240,7 +239,7 @@ def run(settings, progress=True, log=None):
     """The whole benchmark; returns the results (one key per device, plus
     "calibration", "settings", "targets", "machine")."""
     preflight()
-    workdir = tempfile.mkdtemp(prefix="vernat-bench-")
+    workdir = tools.new_workdir()
     started = time.monotonic()
     results = {"settings": asdict(settings),
                "machine": {"cpus": os.cpu_count(), "load_before": tools.load_average()}}

@@ -5,9 +5,10 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 
-from vernat.testbed.topology import sh
+from vernat.testbed.topology import BENCH_WORKDIR, sh
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SINK_PORT = 9           # background frames: counted and dropped at the sink's ingress
@@ -32,6 +33,13 @@ def check_tools():
         if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
             raise ToolError(f"{tool} not found (Debian package {package}; "
                             f"bash scripts/setup.sh installs it)")
+
+
+def new_workdir():
+    """A work directory for the compiled tools and the devices' logs, named after this
+    process (/tmp/vernat-bench-PID-*) so that `vernat testbed down` can tell a killed
+    run's from a running one's."""
+    return tempfile.mkdtemp(prefix=f"{BENCH_WORKDIR}{os.getpid()}-")
 
 
 def build_tools(workdir):

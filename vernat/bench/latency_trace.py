@@ -34,6 +34,7 @@ probes of whole-microsecond differences.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -265,6 +266,8 @@ def main(argv=None):
                         "percentiles, no breakdown)")
     p.add_argument("--busy-poll", action="store_true",
                    help="the data-plane devices with `vernat run --busy-poll`")
+    p.add_argument("--poll-idle", action="store_true",
+                   help="CPU 1 idles by polling, as with `vernat bench --poll-idle`")
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--keep-trace", metavar="PREFIX", help="write each device's raw trace")
     args = p.parse_args(argv)
@@ -278,22 +281,12 @@ def main(argv=None):
         return 1
     workdir = tools.new_workdir()
     results = {"load_before": tools.load_average(), "background_pps": args.background,
-               "busy_poll": args.busy_poll}
+               "busy_poll": args.busy_poll, "poll_idle": args.poll_idle}
     try:
         gen = tools.build_tools(workdir)
-        for name in names:
-            keep = f"{args.keep_trace}-{name}.txt" if args.keep_trace else None
-            r = trace_device(name, workdir, gen, args.seconds, args.background, keep,
-                             args.busy_poll)
-            results[name] = r
-            print(f"{name}: probes p50 {r['probe_p50_us']} µs, p99 {r['probe_p99_us']} µs "
-                  f"(probe sink)" + (f"; traced {r['probes_traced']} probes, "
-                                     f"total {r['total_median_us']} µs median, "
-                                     f"{r['total_mean_us']} mean" if r.get("steps") else ""))
-            for s in r.get("steps", []):
-                print(f"  {s['median_us']:6.1f} median {s['mean_us']:7.2f} mean  "
-                      f"({100 * s['occurred']:3.0f} % of probes)  {s['step']}")
-            sys.stdout.flush()
+        idle = tools.PollIdle(D.DUT_CPU) if args.poll_idle else contextlib.nullcontext()
+        with idle:
+            trace_all(args, names, workdir, gen, results)
     finally:
         subprocess.run(("rm", "-rf", workdir))
     results["load_after"] = tools.load_average()
@@ -301,6 +294,22 @@ def main(argv=None):
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
     return 0
+
+
+def trace_all(args, names, workdir, gen, results):
+    for name in names:
+        keep = f"{args.keep_trace}-{name}.txt" if args.keep_trace else None
+        r = trace_device(name, workdir, gen, args.seconds, args.background, keep,
+                         args.busy_poll)
+        results[name] = r
+        print(f"{name}: probes p50 {r['probe_p50_us']} µs, p99 {r['probe_p99_us']} µs "
+              f"(probe sink)" + (f"; traced {r['probes_traced']} probes, "
+                                 f"total {r['total_median_us']} µs median, "
+                                 f"{r['total_mean_us']} mean" if r.get("steps") else ""))
+        for s in r.get("steps", []):
+            print(f"  {s['median_us']:6.1f} median {s['mean_us']:7.2f} mean  "
+                  f"({100 * s['occurred']:3.0f} % of probes)  {s['step']}")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

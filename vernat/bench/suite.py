@@ -47,8 +47,11 @@ class Settings:
 
 
 def quick_settings(**overrides):
+    # no second try of a lossy trial: with a generator that overloads every device,
+    # every search runs all its steps, and half of them are lossy (--quick < 3 min)
     s = Settings(flows=(1, 60_000), occupancies=(1, 50, 99), trial_seconds=0.5, steps=5,
-                 busy_seconds=1.0, latency_seconds=1.0, prefill_rate=100_000, quick=True)
+                 confirm=0, busy_seconds=1.0, latency_seconds=1.0, prefill_rate=100_000,
+                 quick=True)
     for k, v in overrides.items():
         setattr(s, k, v)
     return s

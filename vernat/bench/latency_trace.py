@@ -38,6 +38,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -274,11 +275,30 @@ def main(argv=None):
     names = args.duts.split(",")
     for name in names:
         if name not in ("calibration",) + D.NAMES:
-            print(f"latency_trace: error: unknown device {name!r}", file=sys.stderr)
-            return 2
+            return error(f"unknown device {name!r} (calibration, {', '.join(D.NAMES)})", 2)
+    if not 0.2 <= args.seconds <= 60:
+        return error("--seconds must be in 0.2..60", 2)
+    if not 0 <= args.background <= 5_000_000:
+        return error("--background must be in 0..5,000,000 frames/s", 2)
     if os.geteuid() != 0:
-        print("latency_trace: error: needs root (namespaces, tracefs)", file=sys.stderr)
-        return 1
+        return error("needs root (namespaces, tracefs)", 1)
+    def stop(signum, frame):
+        raise KeyboardInterrupt      # testbeds, processes and the trace instance go
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        return measure(args, names)
+    except tools.ToolError as e:
+        return error(str(e), 1)
+    except KeyboardInterrupt:
+        return error("stopped", 130)
+
+
+def error(message, code):
+    print(f"latency_trace: error: {message}", file=sys.stderr)
+    return code
+
+
+def measure(args, names):
     workdir = tools.new_workdir()
     results = {"load_before": tools.load_average(), "background_pps": args.background,
                "busy_poll": args.busy_poll, "poll_idle": args.poll_idle}

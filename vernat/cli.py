@@ -83,10 +83,6 @@ def make_parser():
                     help="live: run vernat, noop and unverified with `vernat run --busy-poll` "
                          "(they spin: lower latency, and their busy time per packet only "
                          "says the core was always busy)")
-    bp.add_argument("--poll-idle", action="store_true",
-                    help="live: the devices' core idles by polling instead of halting, for "
-                         "the run (cpuidle; put back afterwards): wake-ups need no "
-                         "inter-processor interrupt")
     vp = sub.add_parser("verify", help="prove the per-packet code (symbolic execution with Z3)")
     vp.add_argument("--json", metavar="FILE", nargs="?", const="-",
                     help="write the report as JSON (to FILE, or stdout)")
@@ -279,7 +275,7 @@ def cmd_replay(args):
 
 
 LIVE_ONLY = ("quick", "plots", "duts", "flows", "occupancies", "trial_seconds", "busy_rate",
-             "background_rate", "busy_poll", "poll_idle")
+             "background_rate", "busy_poll")
 
 
 def cmd_bench(args):
@@ -339,7 +335,6 @@ def bench_settings(args):
                                  f"frames/s")
             setattr(settings, flag, value)
     settings.busy_poll = args.busy_poll
-    settings.poll_idle = args.poll_idle
     if args.plots and os.path.exists(args.plots) and not os.path.isdir(args.plots):
         raise UsageError(f"--plots {args.plots}: not a directory")
     return settings

@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
     (["--packets", "5000"], "--packets is for --in-memory"),
     (["--in-memory", "--quick"], "--quick is for the live benchmark, not --in-memory"),
     (["--plots", "/etc/hostname"], "--plots /etc/hostname: not a directory"),
-    (["--in-memory", "--poll-idle"], "--poll-idle is for the live benchmark, not --in-memory"),
+    (["--in-memory", "--busy-poll"], "--busy-poll is for the live benchmark, not --in-memory"),
 ])
 def test_bad_flags(argv, message, capsys):
     assert main(["bench", *argv]) == 2

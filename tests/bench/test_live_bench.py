@@ -143,29 +143,3 @@ def test_testbed_down_cleans_up_after_a_killed_run(capsys):
         shutil.rmtree(live, ignore_errors=True)
     assert workdirs() <= dirs | {os.path.basename(live)}
 
-
-def idle_disabled(cpu=D.DUT_CPU):
-    base = f"/sys/devices/system/cpu/cpu{cpu}/cpuidle"
-    return {state: open(f"{base}/{state}/disable").read().strip()
-            for state in sorted(os.listdir(base))}
-
-
-@pytest.mark.skipif(not os.path.isdir(f"/sys/devices/system/cpu/cpu{D.DUT_CPU}/cpuidle"),
-                    reason="no cpuidle on this machine")
-def test_poll_idle_is_put_back_after_a_run_and_after_a_kill():
-    """--poll-idle disables the device core's idle states but POLL for the run only;
-    after a kill -9 (the context never exits), `vernat testbed down` puts them back."""
-    from vernat.bench import tools
-    before = idle_disabled()
-    with tools.PollIdle(D.DUT_CPU):
-        assert list(idle_disabled().values()).count("0") == 1     # only POLL left
-    assert idle_disabled() == before
-    with pytest.raises(RuntimeError):
-        with tools.PollIdle(D.DUT_CPU):
-            raise RuntimeError("planted failure")
-    assert idle_disabled() == before
-    tools.PollIdle(D.DUT_CPU).__enter__()                     # as if killed right after
-    assert idle_disabled() != before
-    assert main(["testbed", "down"]) == 0
-    assert idle_disabled() == before
-    assert not os.path.exists(tools.POLL_IDLE_MARK)

@@ -13,11 +13,12 @@ each step in order:
 
   AF_XDP devices (vernat, noop, unverified):
     generator send()  -> the device's NAPI thread woken (sched_waking, on CPU 0)
-    -> it runs on CPU 1 (sched_switch; between them the reschedule IPI and, when
-       CPU 1 was idle, its wake-up) -> XDP program redirects into the AF_XDP socket
-       (xdp_redirect) -> the NAT's loop woken (sched_waking) -> it runs (sched_switch)
-    -> poll() returns -> the loop's round (numba call) until its sendto() -> the
-       copy-mode transmit hands the frame to the sink's veth (netif_rx)
+    -> the IPI that wakes it arrives on CPU 1 (call_function_single_entry when CPU 1
+       was idle, reschedule_entry when it was busy) -> it runs: veth NAPI poll, XDP
+       program, redirect into the AF_XDP socket (xdp_redirect) -> the NAT's loop woken
+       (sched_waking) -> it runs (sched_switch) -> poll() returns -> the loop's round
+       (numba call) until its sendto() -> the copy-mode transmit hands the frame to
+       the sink's veth (netif_rx)
   linux:
     generator send() -> frame queued for CPU 1 (netif_rx on the inside veth, RPS)
     -> IPI to CPU 1 sent -> it arrives (call_function_single_entry) -> the kernel's
@@ -34,7 +35,6 @@ probes of whole-microsecond differences.
 """
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -129,7 +129,8 @@ def steps_for(name, bed, dut_pids, napi_pids):
 
     def ev(event, cpu=None, pids=None, fields=None, woken=None, next_pid=None):
         def match(e):
-            return (e[4] == event and (cpu is None or e[3] == cpu)
+            return ((e[4] == event if isinstance(event, str) else e[4] in event)
+                    and (cpu is None or e[3] == cpu)
                     and (pids is None or str(e[2]) in pids)
                     and (fields is None or fields in e[5] + " ")
                     and (woken is None or any(f" pid={p} " in e[5] for p in woken))
@@ -149,9 +150,10 @@ def steps_for(name, bed, dut_pids, napi_pids):
     return [
         ("generator send() -> the device's NAPI thread woken",
          ev("sched_waking", woken=napi), False),
-        ("-> reschedule IPI arrives on CPU 1", ev("reschedule_entry", cpu=1), True),
-        ("-> the NAPI thread runs on CPU 1", ev("sched_switch", cpu=1, next_pid=napi), False),
-        ("-> XDP program redirects into the AF_XDP socket", ev("xdp_redirect", cpu=1), False),
+        ("-> the IPI that wakes it arrives on CPU 1",
+         ev(("reschedule_entry", "call_function_single_entry"), cpu=1), True),
+        ("-> it runs: veth NAPI poll, XDP program, redirect into the AF_XDP socket",
+         ev("xdp_redirect", cpu=1), False),
         ("-> the NAT's loop woken", ev("sched_waking", woken=dut), True),
         ("-> the loop runs (context switch)", ev("sched_switch", cpu=1, next_pid=dut), True),
         ("-> poll() returns", ev("sys_exit_poll", pids=dut), True),
@@ -267,8 +269,6 @@ def main(argv=None):
                         "percentiles, no breakdown)")
     p.add_argument("--busy-poll", action="store_true",
                    help="the data-plane devices with `vernat run --busy-poll`")
-    p.add_argument("--poll-idle", action="store_true",
-                   help="CPU 1 idles by polling, as with `vernat bench --poll-idle`")
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--keep-trace", metavar="PREFIX", help="write each device's raw trace")
     args = p.parse_args(argv)
@@ -301,12 +301,10 @@ def error(message, code):
 def measure(args, names):
     workdir = tools.new_workdir()
     results = {"load_before": tools.load_average(), "background_pps": args.background,
-               "busy_poll": args.busy_poll, "poll_idle": args.poll_idle}
+               "busy_poll": args.busy_poll}
     try:
         gen = tools.build_tools(workdir)
-        idle = tools.PollIdle(D.DUT_CPU) if args.poll_idle else contextlib.nullcontext()
-        with idle:
-            trace_all(args, names, workdir, gen, results)
+        trace_all(args, names, workdir, gen, results)
     finally:
         subprocess.run(("rm", "-rf", workdir))
     results["load_after"] = tools.load_average()

@@ -19,7 +19,6 @@ import os
 import shutil
 import subprocess
 import time
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 
 from vernat.bench import duts as D
@@ -42,7 +41,6 @@ class Settings:
     latency_seconds: float = 3.0
     prefill_rate: int = 50_000
     busy_poll: bool = False                      # the data-plane devices spin (--busy-poll)
-    poll_idle: bool = False                      # the DUT's core idles by polling (--poll-idle)
     quick: bool = False
 
 
@@ -250,8 +248,7 @@ def run(settings, progress=True, log=None):
                "machine": {"cpus": os.cpu_count(), "load_before": tools.load_average()}}
     try:
         tool_paths = tools.build_tools(workdir)
-        with tools.PollIdle(D.DUT_CPU) if settings.poll_idle else nullcontext(), \
-                Progress(settings, progress) as bar:
+        with Progress(settings, progress) as bar:
             runner = Runner(settings, tool_paths, workdir, bar)
             calibration = runner.device("calibration", None)
             results["calibration"] = calibration

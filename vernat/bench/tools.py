@@ -142,64 +142,6 @@ class BusyMeter:
         return max(0, (t1 - self.t0) - (idle1 - self.idle0))
 
 
-POLL_IDLE_MARK = "/run/vernat/poll-idle"      # what to put back after a killed run
-
-
-class PollIdle:
-    """`vernat bench --poll-idle`: keep one CPU out of its idle states other than
-    polling (cpuidle's per-CPU `disable` files) for the run.  An idle CPU that polls
-    takes a wake-up without an inter-processor interrupt (the scheduler sees it
-    polling), and on this VM an IPI into a halted vCPU costs ~15 us.  Put back on
-    exit, and by `vernat testbed down` after a kill (POLL_IDLE_MARK)."""
-
-    def __init__(self, cpu):
-        self.base = f"/sys/devices/system/cpu/cpu{cpu}/cpuidle"
-        self.saved = []
-
-    def __enter__(self):
-        try:
-            states = sorted(os.listdir(self.base))
-        except OSError:
-            raise ToolError(f"--poll-idle: no cpuidle states in {self.base}") from None
-        for state in states:
-            with open(f"{self.base}/{state}/name") as f:
-                if f.read().strip() == "POLL":
-                    continue
-            path = f"{self.base}/{state}/disable"
-            with open(path) as f:
-                self.saved.append((path, f.read().strip()))
-        if len(self.saved) == len(states):
-            raise ToolError(f"--poll-idle: {self.base} has no POLL state")
-        os.makedirs(os.path.dirname(POLL_IDLE_MARK), exist_ok=True)
-        with open(POLL_IDLE_MARK, "a") as f:
-            f.writelines(f"{path} {old}\n" for path, old in self.saved)
-        for path, _ in self.saved:
-            with open(path, "w") as f:
-                f.write("1")
-        return self
-
-    def __exit__(self, *exc):
-        restore_idle_states()
-
-
-def restore_idle_states():
-    """Put back the idle states a (possibly killed) --poll-idle run disabled."""
-    try:
-        with open(POLL_IDLE_MARK) as f:
-            lines = f.read().split("\n")
-    except OSError:
-        return False
-    for line in reversed([ln for ln in lines if ln.strip()]):
-        path, old = line.rsplit(" ", 1)
-        try:
-            with open(path, "w") as f:
-                f.write(old)
-        except OSError:
-            pass
-    os.unlink(POLL_IDLE_MARK)
-    return True
-
-
 def load_average():
     with open("/proc/loadavg") as f:
         return [float(x) for x in f.read().split()[:3]]

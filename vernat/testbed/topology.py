@@ -283,8 +283,4 @@ def down(include_live=False):
     workdirs = stale_bench_workdirs(include_live)
     for path in workdirs:
         shutil.rmtree(path, ignore_errors=True)
-    if not stale_bench_workdirs(include_live=True):
-        # no bench runs any more: the idle states a killed `vernat bench --poll-idle` left
-        from vernat.bench.tools import restore_idle_states
-        restore_idle_states()
     return removed, skipped, workdirs

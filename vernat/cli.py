@@ -98,9 +98,11 @@ def make_parser():
                     help="write the flows as JSON (to FILE, or stdout)")
     tp = sub.add_parser("testbed", help="the built-in testbed's namespaces")
     tp.add_argument("action", choices=["down"],
-                    help="down: remove testbeds left by a killed `vernat run`")
+                    help="down: remove testbeds left by a killed `vernat run` or "
+                         "`vernat bench`, and a killed bench's work directory")
     tp.add_argument("--all", action="store_true",
-                    help="also remove testbeds whose vernat is still running")
+                    help="also remove testbeds (and bench work directories) whose vernat "
+                         "is still running")
     pp = sub.add_parser("prove", help="prove the state library (Nagini, in its own environment)")
     pp.add_argument("--module", action="append", metavar="NAME",
                     help="prove only this state-library module (layout, allocator, flowmap, "
@@ -184,8 +186,11 @@ def cmd_testbed(args):
     except RunError as e:
         print(f"vernat: error: {e}", file=sys.stderr)
         return 1
-    removed, skipped = down(include_live=args.all)
+    removed, skipped, workdirs = down(include_live=args.all)
     print(f"removed {len(removed)} testbed(s){': ' + ', '.join(removed) if removed else ''}")
+    if workdirs:
+        print(f"removed {len(workdirs)} work director{'y' if len(workdirs) == 1 else 'ies'} "
+              f"of a stopped vernat bench: {', '.join(workdirs)}")
     if skipped:
         print(f"left {len(skipped)} whose vernat is still running ({', '.join(skipped)}); "
               f"--all removes them too")

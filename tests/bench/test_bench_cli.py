@@ -23,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
     (["--packets", "5000"], "--packets is for --in-memory"),
     (["--in-memory", "--quick"], "--quick is for the live benchmark, not --in-memory"),
     (["--plots", "/etc/hostname"], "--plots /etc/hostname: not a directory"),
+    (["--in-memory", "--busy-poll"], "--busy-poll is for the live benchmark, not --in-memory"),
 ])
 def test_bad_flags(argv, message, capsys):
     assert main(["bench", *argv]) == 2
@@ -49,3 +50,14 @@ def test_missing_tool(monkeypatch, capsys):
     assert capsys.readouterr().err == ("vernat: error: no-such-tool-vernat not found (Debian "
                                        "package imaginary-package; bash scripts/setup.sh "
                                        "installs it)\n")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--duts", "bsd"], "unknown device 'bsd' (calibration, vernat, noop, unverified, linux)"),
+    (["--seconds", "0"], "--seconds must be in 0.2..60"),
+    (["--background", "-1"], "--background must be in 0..5,000,000 frames/s"),
+])
+def test_latency_trace_bad_flags(argv, message, capsys):
+    from vernat.bench import latency_trace
+    assert latency_trace.main(argv) == 2
+    assert capsys.readouterr().err == f"latency_trace: error: {message}\n"

@@ -4,9 +4,11 @@ README promises, and nothing is left behind, even when a run fails or is stopped
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -105,3 +107,39 @@ def test_busy_poll_devices_forward_too(tmp_path):
     assert data["settings"]["busy_poll"] is True
     assert data["vernat"]["loss_free_kpps"]["1"] > 0
     assert data["vernat"]["latency_probes"]["1"]["received"] > 0
+
+
+def test_testbed_down_cleans_up_after_a_killed_run(capsys):
+    """kill -9 of a running bench leaves its testbed and its work directory (the
+    compiled tools, the devices' logs); `vernat testbed down` removes both, and leaves
+    a running bench's work directory alone."""
+    before, dirs = namespaces(), workdirs()
+    proc = subprocess.Popen([sys.executable, "-m", "vernat.cli", "bench", "--quick",
+                             "--duts", "linux", "--flows", "1", "--occupancies", "1"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    mine = f"vernat-bench-{proc.pid}-"
+    live = tempfile.mkdtemp(prefix=f"vernat-bench-{os.getpid()}-")   # a running bench's
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:      # its work directory and a testbed exist
+            if any(d.startswith(mine) for d in workdirs()) and namespaces() - before:
+                break
+            assert proc.poll() is None
+            time.sleep(0.1)
+        else:
+            pytest.fail("the benchmark never built a testbed")
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert any(d.startswith(mine) for d in workdirs())      # left behind by the kill
+        assert main(["testbed", "down"]) == 0
+        assert not any(d.startswith(mine) for d in workdirs())
+        assert namespaces() == before
+        assert os.path.isdir(live)
+        assert "work directory" in capsys.readouterr().out
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(live, ignore_errors=True)
+    assert workdirs() <= dirs | {os.path.basename(live)}
+

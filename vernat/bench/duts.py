@@ -34,6 +34,8 @@ class DirectBed(Testbed):
     """The calibration testbed: generator and sink namespaces on one veth pair, no DUT
     (same names as a testbed, so `vernat testbed down` finds a killed run's)."""
 
+    direct = True           # the generator addresses the sink (vernat/bench/tools.py)
+
     def _create(self):
         for ns in (self.ns_inside, self.ns_outside):
             sh("ip", "netns", "add", ns)

@@ -12,7 +12,6 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 
 from vernat.bench import search, tools
 from vernat.bench.live import NFT_MASQUERADE, start_vernat
@@ -36,7 +35,7 @@ def main(argv=None):
                         "sender's core (flatters every NAT; lab notes)")
     args = p.parse_args(argv)
     flows = [int(f) for f in args.flows.split(",")]
-    workdir = tempfile.mkdtemp(prefix="vernat-bench-")
+    workdir = tools.new_workdir()
     try:
         results = measure_all(args, flows, workdir)
     finally:

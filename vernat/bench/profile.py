@@ -30,7 +30,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -245,7 +244,7 @@ def main(argv=None):
             with open(args.json, "w") as f:
                 json.dump(results, f, indent=2)
         return
-    workdir = tempfile.mkdtemp(prefix="vernat-bench-")
+    workdir = tools.new_workdir()
     results = {"rate": args.rate, "flows": args.flows, "load_before": tools.load_average()}
     try:
         gen = tools.build_tools(workdir)["udpgen"]

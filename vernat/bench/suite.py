@@ -18,7 +18,6 @@ that tells which results are the generator's limit rather than the device's.
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -46,8 +45,11 @@ class Settings:
 
 
 def quick_settings(**overrides):
+    # no second try of a lossy trial: with a generator that overloads every device,
+    # every search runs all its steps, and half of them are lossy (--quick < 3 min)
     s = Settings(flows=(1, 60_000), occupancies=(1, 50, 99), trial_seconds=0.5, steps=5,
-                 busy_seconds=1.0, latency_seconds=1.0, prefill_rate=100_000, quick=True)
+                 confirm=0, busy_seconds=1.0, latency_seconds=1.0, prefill_rate=100_000,
+                 quick=True)
     for k, v in overrides.items():
         setattr(s, k, v)
     return s
@@ -240,7 +242,7 @@ def run(settings, progress=True, log=None):
     """The whole benchmark; returns the results (one key per device, plus
     "calibration", "settings", "targets", "machine")."""
     preflight()
-    workdir = tempfile.mkdtemp(prefix="vernat-bench-")
+    workdir = tools.new_workdir()
     started = time.monotonic()
     results = {"settings": asdict(settings),
                "machine": {"cpus": os.cpu_count(), "load_before": tools.load_average()}}

@@ -5,9 +5,10 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 
-from vernat.testbed.topology import sh
+from vernat.testbed.topology import BENCH_WORKDIR, sh
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SINK_PORT = 9           # background frames: counted and dropped at the sink's ingress
@@ -32,6 +33,13 @@ def check_tools():
         if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
             raise ToolError(f"{tool} not found (Debian package {package}; "
                             f"bash scripts/setup.sh installs it)")
+
+
+def new_workdir():
+    """A work directory for the compiled tools and the devices' logs, named after this
+    process (/tmp/vernat-bench-PID-*) so that `vernat testbed down` can tell a killed
+    run's from a running one's."""
+    return tempfile.mkdtemp(prefix=f"{BENCH_WORKDIR}{os.getpid()}-")
 
 
 def build_tools(workdir):
@@ -66,18 +74,31 @@ def sink_count(bed):
     return int(re.search(r"counter packets (\d+)", out).group(1))
 
 
+def next_hop_mac(bed):
+    """The MAC the generator addresses its frames to: the device's inside interface,
+    or with no device (calibration) the sink's."""
+    mac = getattr(bed, "generator_next_hop", None)
+    if mac is None:
+        if getattr(bed, "direct", False):
+            mac = bed.mac(bed.ns_outside, bed.if_server)
+        else:
+            mac = bed.mac(bed.ns_nat, bed.if_nat_inside)
+        bed.generator_next_hop = mac
+    return mac
+
+
 def generate(bed, gen, flows, rate, seconds, probe_rate=0):
     """Run the generator in the inside namespace on the generator's core.
     Returns (frames offered, probes sent)."""
     argv = ["ip", "netns", "exec", bed.ns_inside, "taskset", "-c", str(GENERATOR_CPU), gen,
-            bed.client_ip, bed.server_ip, str(SINK_PORT), str(flows), str(int(rate)),
-            f"{seconds:.3f}"]
+            bed.if_client, next_hop_mac(bed), bed.client_ip, bed.server_ip, str(SINK_PORT),
+            str(flows), str(int(rate)), f"{seconds:.3f}"]
     if probe_rate:
         argv += [str(PROBE_PORT), str(probe_rate)]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
     if proc.returncode != 0:
         raise ToolError(f"generator failed: {proc.stderr.strip()}")
-    offered, probes = proc.stdout.split()
+    offered, probes, _refused = proc.stdout.split()
     return int(offered), int(probes)
 
 

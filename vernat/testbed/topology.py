@@ -202,13 +202,7 @@ def owner_alive(testbed_id):
             pid = int(f.read().strip())
     except (OSError, ValueError):
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 def list_testbeds():
@@ -248,9 +242,34 @@ def remove_testbed(testbed_id):
         pass
 
 
+BENCH_WORKDIR = "vernat-bench-"     # + owner's PID + "-" + random: vernat/bench/tools.py
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stale_bench_workdirs(include_live=False):
+    """The benchmark's work directories (/tmp/vernat-bench-PID-*, compiled tools and
+    logs) whose process is gone (all of them with include_live)."""
+    out = []
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), BENCH_WORKDIR + "*")):
+        pid = os.path.basename(path)[len(BENCH_WORKDIR):].split("-")[0]
+        if os.path.isdir(path) and (include_live or (pid.isdigit() and not pid_alive(int(pid)))):
+            out.append(path)
+    return sorted(out)
+
+
 def down(include_live=False):
-    """Remove testbeds whose owner is gone (all of them with include_live).
-    Returns (removed ids, skipped live ids)."""
+    """Remove testbeds whose owner is gone (all of them with include_live), and the
+    benchmark's work directories likewise.  Returns (removed ids, skipped live ids,
+    removed work directories)."""
     removed, skipped = [], []
     for testbed_id in list_testbeds():
         if owner_alive(testbed_id) and not include_live:
@@ -261,4 +280,7 @@ def down(include_live=False):
         for path in glob.glob(os.path.join(tempfile.gettempdir(), f"vernat-{testbed_id}-*")):
             shutil.rmtree(path, ignore_errors=True)
         removed.append(testbed_id)
-    return removed, skipped
+    workdirs = stale_bench_workdirs(include_live)
+    for path in workdirs:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed, skipped, workdirs

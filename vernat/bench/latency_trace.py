@@ -232,16 +232,10 @@ def trace_device(name, workdir, gen, seconds, background, keep=None, busy_poll=F
                 tools.generate(bed, gen["udpgen"], 100, background, seconds, 1000)
                 text = tracer.stop_and_read()
                 out, _ = sink.communicate(timeout=seconds + 10)
-            from vernat.live.placement import napi_threads
+            from vernat.live.placement import napi_threads, process_threads
             napi = napi_threads(bed.if_nat_inside) if name not in ("linux", "calibration") \
                 else []
-            pids = set()
-            if dut.proc is not None:
-                pids.add(dut.proc.pid)
-                try:
-                    pids.update(int(t) for t in os.listdir(f"/proc/{dut.proc.pid}/task"))
-                except OSError:
-                    pass
+            pids = process_threads(dut.proc)
         finally:
             dut.stop()
     if keep:

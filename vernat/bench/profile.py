@@ -93,14 +93,8 @@ def categorize(dso, sym):
 def ours(bed, dut):
     """PIDs whose samples count: the device's process, its NAPI threads, ksoftirqd/1
     and the idle task (where interrupt and softirq work lands)."""
-    from vernat.live.placement import napi_threads
-    pids = {0}
-    if dut.proc is not None:
-        pids.add(dut.proc.pid)
-        try:
-            pids.update(int(t) for t in os.listdir(f"/proc/{dut.proc.pid}/task"))
-        except OSError:
-            pass
+    from vernat.live.placement import napi_threads, process_threads
+    pids = {0} | process_threads(dut.proc)
     for ifname in (bed.if_nat_inside, bed.if_nat_outside):
         pids.update(napi_threads(ifname))
     for pid in os.listdir("/proc"):

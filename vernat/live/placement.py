@@ -31,6 +31,18 @@ def _write(path, value):
     return old
 
 
+def process_threads(proc):
+    """PIDs of a started process and of its threads (empty when it is not running)."""
+    if proc is None:
+        return set()
+    pids = {proc.pid}
+    try:
+        pids.update(int(t) for t in os.listdir(f"/proc/{proc.pid}/task"))
+    except OSError:
+        pass
+    return pids
+
+
 def napi_threads(ifname):
     """PIDs of the threaded-NAPI kernel threads of ifname (matched by name; a name cut to
     15 characters may also match another interface that starts the same way)."""

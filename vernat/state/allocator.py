@@ -30,7 +30,12 @@ links stay in range); see docs/trust.md.
 from typing import List
 
 from nagini_contracts.contracts import (
-    Requires, Ensures, Result, Old, Implies, Forall, Assert, Acc, list_pred,
+    Requires, Ensures, Result, Old, Implies, Forall, Assert, Acc, list_pred, ToSeq,
+)
+from vernat.state.model import (
+    abstract, at, with_header, with_rec, with_link, with_ring, links_match, prev_of, next_of,
+    unlinked_prev, unlinked, linked_new, appended, relinked, touched,
+    lemma_header_stored, lemma_rec_stored, lemma_link_stored, lemma_ring_stored,
 )
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, link_word, ring_word, ring_offset, allocator_ok,
@@ -74,6 +79,9 @@ def _set_header(t: List[int], h: int, v: int) -> None:
     Ensures(Implies(h != H_NEWEST, t[H_NEWEST] == Old(t[H_NEWEST])))
     Ensures(Implies(h != H_RING_HEAD, t[H_RING_HEAD] == Old(t[H_RING_HEAD])))
     Ensures(t[h] == v)
+    Ensures(abstract(t) == with_header(Old(abstract(t)), h, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_header_stored(ToSeq(t), h, v)
     t[h] = v
 
 
@@ -103,6 +111,9 @@ def _set_last_seen(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(flow_word(t, i, F_LAST_SEEN) == v)
+    Ensures(abstract(t) == with_rec(Old(abstract(t)), i, F_LAST_SEEN, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_rec_stored(ToSeq(t), i, F_LAST_SEEN, v)
     t[flow_at(t, i) + F_LAST_SEEN] = v
 
 
@@ -134,6 +145,9 @@ def _set_flow(t: List[int], i: int, f: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(flow_word(t, i, f) == v)
+    Ensures(abstract(t) == with_rec(Old(abstract(t)), i, f, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_rec_stored(ToSeq(t), i, f, v)
     t[flow_at(t, i) + f] = v
 
 
@@ -163,6 +177,9 @@ def _set_prev(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(link_word(t, i, L_PREV) == v)
+    Ensures(abstract(t) == with_link(Old(abstract(t)), i, L_PREV, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_link_stored(ToSeq(t), i, L_PREV, v)
     t[link_at(t, i) + L_PREV] = v
 
 
@@ -192,6 +209,9 @@ def _set_next(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(link_word(t, i, L_NEXT) == v)
+    Ensures(abstract(t) == with_link(Old(abstract(t)), i, L_NEXT, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_link_stored(ToSeq(t), i, L_NEXT, v)
     t[link_at(t, i) + L_NEXT] = v
 
 
@@ -221,6 +241,9 @@ def _set_ring(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(ring_word(t, i, R_RING) == v)
+    Ensures(abstract(t) == with_ring(Old(abstract(t)), i, R_RING, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_ring_stored(ToSeq(t), i, R_RING, v)
     t[ring_at(t, i)] = v
 
 
@@ -250,6 +273,9 @@ def _set_pos(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(ring_word(t, i, R_POS) == v)
+    Ensures(abstract(t) == with_ring(Old(abstract(t)), i, R_POS, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_ring_stored(ToSeq(t), i, R_POS, v)
     t[pos_at(t, i)] = v
 
 
@@ -277,9 +303,13 @@ def lru_append(t: List[int], i: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(t[H_NEWEST] == i)
     Ensures(links_ok(t))
+    Ensures(abstract(t) == appended(Old(abstract(t)), i))
     last = t[H_NEWEST]
+    Assert(links_match(t))
+    Assert(last == abstract(t).newest)
     _set_prev(t, i, last)
     _set_next(t, i, -1)
+    Assert(abstract(t) == linked_new(Old(abstract(t)), i))
     if last >= 0:
         _set_next(t, last, i)
     else:
@@ -310,14 +340,18 @@ def lru_unlink(t: List[int], i: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(links_ok(t))
+    Ensures(abstract(t) == unlinked(Old(abstract(t)), i))
     r = link_at(t, i)
     prev = t[r + L_PREV]
     nxt = t[r + L_NEXT]
     Assert(prev == link_word(t, i, L_PREV) and nxt == link_word(t, i, L_NEXT))
+    Assert(links_match(t))
+    Assert(prev == prev_of(abstract(t), i) and nxt == next_of(abstract(t), i))
     if prev >= 0:
         _set_next(t, prev, nxt)
     else:
         _set_header(t, H_OLDEST, nxt)
+    Assert(abstract(t) == unlinked_prev(Old(abstract(t)), i))
     if nxt >= 0:
         _set_prev(t, nxt, prev)
     else:
@@ -395,6 +429,8 @@ def lru_touch(t: List[int], i: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(t[H_NEWEST] == i)
     Ensures(links_ok(t))
+    Ensures(abstract(t) == relinked(Old(abstract(t)), i))
+    Assert(links_match(t))
     if t[H_NEWEST] != i:
         lru_unlink(t, i)
         lru_append(t, i)
@@ -425,6 +461,7 @@ def index_refresh(t: List[int], i: int, now: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(flow_word(t, i, F_LAST_SEEN) == now and t[H_NEWEST] == i)
     Ensures(allocator_ok(t))
+    Ensures(abstract(t) == touched(Old(abstract(t)), i, now))
     lru_touch(t, i)
     _set_last_seen(t, i, now)
 

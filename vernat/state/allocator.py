@@ -30,19 +30,20 @@ links stay in range); see docs/trust.md.
 from typing import List
 
 from nagini_contracts.contracts import (
-    Requires, Ensures, Result, Old, Implies, Forall, Assert, Acc, list_pred, ToSeq,
+    Requires, Ensures, Result, Old, Implies, Forall, Forall2, Assert, Acc, list_pred, ToSeq,
 )
 from vernat.state.model import (
     abstract, at, with_header, with_rec, with_link, with_ring, links_match, prev_of, next_of,
-    unlinked_prev, unlinked, linked_new, appended, relinked, touched,
+    unlinked_prev, unlinked, linked_new, appended, relinked, touched, ring_match, next_free,
+    taken, allocated, ring_put, pos_of, ring_index, window_end, released, cleared, freed,
     lemma_header_stored, lemma_rec_stored, lemma_link_stored, lemma_ring_stored,
 )
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, link_word, ring_word, ring_offset, allocator_ok,
-    links_ok, ring_ok, free_ok,
+    links_ok, ring_ok, free_ok, slot_word,
 )
 from vernat.state.layout import (
-    H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT, MAX_TIME,
+    H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT, MAX_TIME, SLOT_WORDS,
     F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE, L_PREV, L_NEXT, R_RING, R_POS,
     flow_at, link_at, ring_at, pos_at,
 )
@@ -307,7 +308,10 @@ def lru_append(t: List[int], i: int) -> None:
     last = t[H_NEWEST]
     Assert(links_match(t))
     Assert(last == abstract(t).newest)
-    _set_prev(t, i, last)
+    # `last + 0`, not `last`: for Nagini a list element is any int, a bool
+    # too, and the abstract value stores the header's newest as a plain int;
+    # the sum is that int (numba folds it away)
+    _set_prev(t, i, last + 0)
     _set_next(t, i, -1)
     Assert(abstract(t) == linked_new(Old(abstract(t)), i))
     if last >= 0:
@@ -391,6 +395,8 @@ def index_allocate(t: List[int], now: int) -> int:
                     flow_word(t, Result(), F_LAST_SEEN) == now and
                     t[H_COUNT] == Old(t[H_COUNT]) + 1 and t[H_NEWEST] == Result()))
     Ensures(allocator_ok(t))
+    Ensures(Implies(Result() == -1, abstract(t) == Old(abstract(t))))
+    Ensures(Implies(Result() != -1, abstract(t) == allocated(Old(abstract(t)), now)))
     capacity = t[H_CAPACITY]
     count = t[H_COUNT]
     if count >= capacity:
@@ -398,8 +404,11 @@ def index_allocate(t: List[int], now: int) -> int:
     head = t[H_RING_HEAD]
     i = t[ring_at(t, head)]
     Assert(i == ring_word(t, head, R_RING) and ring_word(t, i, R_POS) == head)
+    Assert(ring_match(t))
+    Assert(i == next_free(abstract(t)))
     _set_header(t, H_RING_HEAD, head + 1 if head + 1 < capacity else 0)
     _set_header(t, H_COUNT, count + 1)
+    Assert(abstract(t) == taken(Old(abstract(t))))
     _set_last_seen(t, i, now)
     lru_append(t, i)
     return i
@@ -462,6 +471,10 @@ def index_refresh(t: List[int], i: int, now: int) -> None:
     Ensures(flow_word(t, i, F_LAST_SEEN) == now and t[H_NEWEST] == i)
     Ensures(allocator_ok(t))
     Ensures(abstract(t) == touched(Old(abstract(t)), i, now))
+    Ensures(Forall2(int, int, lambda s, f: (Implies(
+            0 <= s and s <= t[H_MASK] and 0 <= f and f < SLOT_WORDS,
+            slot_word(t, s, f) == Old(slot_word(t, s, f))),
+            [[slot_word(t, s, f)], [Old(slot_word(t, s, f))]])))
     lru_touch(t, i)
     _set_last_seen(t, i, now)
 
@@ -493,6 +506,7 @@ def _ring_put(t: List[int], p: int, i: int) -> None:
             ring_word(t, k, R_RING) == Old(ring_word(t, k, R_RING))), [[ring_word(t, k, R_RING)]])))
     Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i,
             ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
+    Ensures(abstract(t) == ring_put(Old(abstract(t)), p, i))
     _set_ring(t, p, i)
     _set_pos(t, i, p)
 
@@ -528,6 +542,7 @@ def _ring_swap_words(t: List[int], i: int, p: int, q: int, j: int) -> None:
             ring_word(t, k, R_RING) == Old(ring_word(t, k, R_RING))), [[ring_word(t, k, R_RING)]])))
     Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i and k != j,
             ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
+    Ensures(abstract(t) == ring_put(ring_put(Old(abstract(t)), q, j), p, i))
     _ring_put(t, q, j)
     _ring_put(t, p, i)
 
@@ -562,10 +577,14 @@ def _ring_swap(t: List[int], i: int, p: int) -> None:
     Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i and
                                            k != Old(ring_word(t, p, R_RING)),
             ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
+    Ensures(abstract(t) == ring_put(ring_put(Old(abstract(t)), pos_of(Old(abstract(t)), i),
+                                             ring_index(Old(abstract(t)), p)), p, i))
     q = t[pos_at(t, i)]
     j = t[ring_at(t, p)]
     Assert(q == ring_word(t, i, R_POS) and j == ring_word(t, p, R_RING))
     Assert(ring_word(t, j, R_POS) == p and ring_word(t, q, R_RING) == i)
+    Assert(ring_match(t))
+    Assert(q == pos_of(abstract(t), i) and j == ring_index(abstract(t), p))
     _ring_swap_words(t, i, p, q, j)
 
 
@@ -601,6 +620,8 @@ def _swap_out(t: List[int], i: int, p: int) -> None:
     Ensures(ring_ok(t))
     Ensures(free_ok(t))
     Ensures(links_ok(t))
+    Ensures(abstract(t) == ring_put(ring_put(Old(abstract(t)), pos_of(Old(abstract(t)), i),
+                                             ring_index(Old(abstract(t)), p)), p, i))
     j = t[ring_at(t, p)]
     Assert(j == ring_word(t, p, R_RING) and ring_word(t, j, R_POS) == p)
     Assert(flow_word(t, j, F_LAST_SEEN) != FREE)
@@ -641,9 +662,13 @@ def _mark_free(t: List[int], i: int) -> None:
     Ensures(free_ok(t))
     Ensures(ring_ok(t))
     Ensures(links_ok(t))
+    Ensures(abstract(t) == with_header(with_rec(Old(abstract(t)), i, F_LAST_SEEN, FREE),
+                                       H_COUNT, Old(abstract(t)).count - 1))
     Assert(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i,
            ring_word(t, k, R_POS) != ring_word(t, i, R_POS)), [[ring_word(t, k, R_POS)]])))
     count = t[H_COUNT]
+    Assert(links_match(t))
+    Assert(count == abstract(t).count)
     _set_last_seen(t, i, FREE)
     _set_header(t, H_COUNT, count - 1)
 
@@ -680,12 +705,15 @@ def _release(t: List[int], i: int) -> None:
     Ensures(ring_ok(t))
     Ensures(free_ok(t))
     Ensures(links_ok(t))
+    Ensures(abstract(t) == released(Old(abstract(t)), i))
     capacity = t[H_CAPACITY]
     count = t[H_COUNT]
     p = t[H_RING_HEAD] + capacity - count
     if p >= capacity:
         p = p - capacity
     Assert(ring_offset(t, p) == capacity - count)
+    Assert(ring_match(t))
+    Assert(p == window_end(abstract(t)))
     _swap_out(t, i, p)
     _mark_free(t, i)
 
@@ -716,6 +744,7 @@ def _unlink(t: List[int], i: int) -> None:
     Ensures(links_ok(t))
     Ensures(free_ok(t))
     Ensures(ring_ok(t))
+    Ensures(abstract(t) == unlinked(Old(abstract(t)), i))
     lru_unlink(t, i)
 
 
@@ -749,6 +778,7 @@ def _clear_words(t: List[int], i: int) -> None:
     Ensures(flow_word(t, i, F_KEY1) == 0 and flow_word(t, i, F_KEY2) == 0 and
             flow_word(t, i, F_MAC) == 0)
     Ensures(link_word(t, i, L_PREV) == -1 and link_word(t, i, L_NEXT) == -1)
+    Ensures(abstract(t) == cleared(Old(abstract(t)), i))
     _set_flow(t, i, F_KEY1, 0)
     _set_flow(t, i, F_KEY2, 0)
     _set_flow(t, i, F_MAC, 0)
@@ -789,6 +819,7 @@ def _clear(t: List[int], i: int) -> None:
     Ensures(free_ok(t))
     Ensures(ring_ok(t))
     Ensures(links_ok(t))
+    Ensures(abstract(t) == cleared(Old(abstract(t)), i))
     _clear_words(t, i)
 
 
@@ -824,6 +855,7 @@ def index_free(t: List[int], i: int) -> None:
             flow_word(t, i, F_MAC) == 0)
     Ensures(link_word(t, i, L_PREV) == -1 and link_word(t, i, L_NEXT) == -1)
     Ensures(allocator_ok(t))
+    Ensures(abstract(t) == freed(Old(abstract(t)), i))
     _unlink(t, i)
     _release(t, i)
     _clear(t, i)

@@ -65,7 +65,9 @@ from nagini_contracts.contracts import (
     Assert, Opaque, Reveal,
     list_pred, Unfolding, PSeq, ToSeq,
 )
-from vernat.state.ghost import geometry, allocator_ok, map_ok, flow_word, link_word, slot_word
+from vernat.state.ghost import (
+    geometry, allocator_ok, map_ok, flow_word, link_word, ring_word, slot_word,
+)
 from vernat.state.layout import (
     HEADER_WORDS, H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD,
     SLOT_WORDS, SLOT_FLOW, SLOT_KEY1, SLOT_KEY2, KEY_LIMIT,
@@ -282,6 +284,27 @@ def links_match(t: List[int]) -> bool:
         0 <= m and m < t[H_CAPACITY] and 0 <= f and f < LINK_WORDS,
         link_of(abstract(t), m, f) == link_word(t, m, f)),
         [[link_of(abstract(t), m, f)], [link_word(t, m, f)]])))
+    Ensures(abstract(t).cap == t[H_CAPACITY] and abstract(t).count == t[H_COUNT] and
+            abstract(t).oldest == t[H_OLDEST] and abstract(t).newest == t[H_NEWEST] and
+            abstract(t).head == t[H_RING_HEAD])
+    return Reveal(abs_of(ToSeq(t))) == Table(
+        at(ToSeq(t), H_CAPACITY), at(ToSeq(t), H_COUNT), at(ToSeq(t), H_OLDEST),
+        at(ToSeq(t), H_NEWEST), at(ToSeq(t), H_RING_HEAD), ToSeq(t).drop(flows_at(ToSeq(t))))
+
+
+@Pure
+def ring_match(t: List[int]) -> bool:
+    """Lemma (true; use it in an Assert): abstract(t)'s ring and position
+    regions are t's, word for word, and its header fields t's."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Decreases(None)
+    Ensures(Result())
+    Ensures(Forall(int, lambda p: (Implies(0 <= p and p < t[H_CAPACITY],
+        ring_of(abstract(t), p, R_RING) == ring_word(t, p, R_RING)),
+        [[ring_of(abstract(t), p, R_RING)], [ring_word(t, p, R_RING)]])))
+    Ensures(Forall(int, lambda p: (Implies(0 <= p and p < t[H_CAPACITY],
+        ring_of(abstract(t), p, R_POS) == ring_word(t, p, R_POS)),
+        [[ring_of(abstract(t), p, R_POS)], [ring_word(t, p, R_POS)]])))
     Ensures(abstract(t).cap == t[H_CAPACITY] and abstract(t).count == t[H_COUNT] and
             abstract(t).oldest == t[H_OLDEST] and abstract(t).newest == t[H_NEWEST] and
             abstract(t).head == t[H_RING_HEAD])

@@ -22,7 +22,13 @@ else takes the index freed longest ago), index_refresh, index_free (through
 _unlink, _release = _swap_out + _mark_free, _clear: a freed index's key, MAC
 and links are reset), index_oldest, index_is_allocated,
 against allocator_ok (ghost.py: the ring window holds exactly the free
-indices in the order freed) and their frames. Not proven: that the linked
+indices in the order freed) and their frames. Each setter also states its
+store on flowtable's abstract value (`abstract(t) == with_*(Old(abstract(t)),
+...)`, through model.py's `lemma_*_stored`), and the operations compose
+those into model.py's transitions: lru_unlink/lru_append/lru_touch give
+unlinked/appended/relinked, index_refresh touched (flowtable.flow_refresh),
+index_allocate allocated. Not yet: index_free's `freed` (the posts of its
+chain are in docs/prove-notes/free_chain_posts.patch). Not proven: that the linked
 list holds exactly the allocated indices in last-seen order (only that its
 links stay in range); see docs/trust.md.
 """
@@ -30,14 +36,20 @@ links stay in range); see docs/trust.md.
 from typing import List
 
 from nagini_contracts.contracts import (
-    Requires, Ensures, Result, Old, Implies, Forall, Assert, Acc, list_pred,
+    Requires, Ensures, Result, Old, Implies, Forall, Forall2, Assert, Acc, list_pred, ToSeq,
+)
+from vernat.state.model import (
+    abstract, at, with_header, with_rec, with_link, with_ring, links_match, prev_of, next_of,
+    unlinked_prev, unlinked, linked_new, appended, relinked, touched, ring_match, next_free,
+    taken, allocated,
+    lemma_header_stored, lemma_rec_stored, lemma_link_stored, lemma_ring_stored,
 )
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, link_word, ring_word, ring_offset, allocator_ok,
-    links_ok, ring_ok, free_ok,
+    links_ok, ring_ok, free_ok, slot_word,
 )
 from vernat.state.layout import (
-    H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT, MAX_TIME,
+    H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT, MAX_TIME, SLOT_WORDS,
     F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE, L_PREV, L_NEXT, R_RING, R_POS,
     flow_at, link_at, ring_at, pos_at,
 )
@@ -74,6 +86,9 @@ def _set_header(t: List[int], h: int, v: int) -> None:
     Ensures(Implies(h != H_NEWEST, t[H_NEWEST] == Old(t[H_NEWEST])))
     Ensures(Implies(h != H_RING_HEAD, t[H_RING_HEAD] == Old(t[H_RING_HEAD])))
     Ensures(t[h] == v)
+    Ensures(abstract(t) == with_header(Old(abstract(t)), h, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_header_stored(ToSeq(t), h, v)
     t[h] = v
 
 
@@ -103,6 +118,9 @@ def _set_last_seen(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(flow_word(t, i, F_LAST_SEEN) == v)
+    Ensures(abstract(t) == with_rec(Old(abstract(t)), i, F_LAST_SEEN, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_rec_stored(ToSeq(t), i, F_LAST_SEEN, v)
     t[flow_at(t, i) + F_LAST_SEEN] = v
 
 
@@ -134,6 +152,9 @@ def _set_flow(t: List[int], i: int, f: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(flow_word(t, i, f) == v)
+    Ensures(abstract(t) == with_rec(Old(abstract(t)), i, f, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_rec_stored(ToSeq(t), i, f, v)
     t[flow_at(t, i) + f] = v
 
 
@@ -163,6 +184,9 @@ def _set_prev(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(link_word(t, i, L_PREV) == v)
+    Ensures(abstract(t) == with_link(Old(abstract(t)), i, L_PREV, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_link_stored(ToSeq(t), i, L_PREV, v)
     t[link_at(t, i) + L_PREV] = v
 
 
@@ -192,6 +216,9 @@ def _set_next(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(link_word(t, i, L_NEXT) == v)
+    Ensures(abstract(t) == with_link(Old(abstract(t)), i, L_NEXT, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_link_stored(ToSeq(t), i, L_NEXT, v)
     t[link_at(t, i) + L_NEXT] = v
 
 
@@ -221,6 +248,9 @@ def _set_ring(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(ring_word(t, i, R_RING) == v)
+    Ensures(abstract(t) == with_ring(Old(abstract(t)), i, R_RING, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_ring_stored(ToSeq(t), i, R_RING, v)
     t[ring_at(t, i)] = v
 
 
@@ -250,6 +280,9 @@ def _set_pos(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(ring_word(t, i, R_POS) == v)
+    Ensures(abstract(t) == with_ring(Old(abstract(t)), i, R_POS, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_ring_stored(ToSeq(t), i, R_POS, v)
     t[pos_at(t, i)] = v
 
 
@@ -277,9 +310,16 @@ def lru_append(t: List[int], i: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(t[H_NEWEST] == i)
     Ensures(links_ok(t))
+    Ensures(abstract(t) == appended(Old(abstract(t)), i))
     last = t[H_NEWEST]
-    _set_prev(t, i, last)
+    Assert(links_match(t))
+    Assert(last == abstract(t).newest)
+    # `last + 0`, not `last`: for Nagini a list element is any int, a bool
+    # too, and the abstract value stores the header's newest as a plain int;
+    # the sum is that int (numba folds it away)
+    _set_prev(t, i, last + 0)
     _set_next(t, i, -1)
+    Assert(abstract(t) == linked_new(Old(abstract(t)), i))
     if last >= 0:
         _set_next(t, last, i)
     else:
@@ -310,14 +350,18 @@ def lru_unlink(t: List[int], i: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(links_ok(t))
+    Ensures(abstract(t) == unlinked(Old(abstract(t)), i))
     r = link_at(t, i)
     prev = t[r + L_PREV]
     nxt = t[r + L_NEXT]
     Assert(prev == link_word(t, i, L_PREV) and nxt == link_word(t, i, L_NEXT))
+    Assert(links_match(t))
+    Assert(prev == prev_of(abstract(t), i) and nxt == next_of(abstract(t), i))
     if prev >= 0:
         _set_next(t, prev, nxt)
     else:
         _set_header(t, H_OLDEST, nxt)
+    Assert(abstract(t) == unlinked_prev(Old(abstract(t)), i))
     if nxt >= 0:
         _set_prev(t, nxt, prev)
     else:
@@ -357,6 +401,8 @@ def index_allocate(t: List[int], now: int) -> int:
                     flow_word(t, Result(), F_LAST_SEEN) == now and
                     t[H_COUNT] == Old(t[H_COUNT]) + 1 and t[H_NEWEST] == Result()))
     Ensures(allocator_ok(t))
+    Ensures(Implies(Result() == -1, abstract(t) == Old(abstract(t))))
+    Ensures(Implies(Result() != -1, abstract(t) == allocated(Old(abstract(t)), now)))
     capacity = t[H_CAPACITY]
     count = t[H_COUNT]
     if count >= capacity:
@@ -364,8 +410,11 @@ def index_allocate(t: List[int], now: int) -> int:
     head = t[H_RING_HEAD]
     i = t[ring_at(t, head)]
     Assert(i == ring_word(t, head, R_RING) and ring_word(t, i, R_POS) == head)
+    Assert(ring_match(t))
+    Assert(i == next_free(abstract(t)))
     _set_header(t, H_RING_HEAD, head + 1 if head + 1 < capacity else 0)
     _set_header(t, H_COUNT, count + 1)
+    Assert(abstract(t) == taken(Old(abstract(t))))
     _set_last_seen(t, i, now)
     lru_append(t, i)
     return i
@@ -395,6 +444,8 @@ def lru_touch(t: List[int], i: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(t[H_NEWEST] == i)
     Ensures(links_ok(t))
+    Ensures(abstract(t) == relinked(Old(abstract(t)), i))
+    Assert(links_match(t))
     if t[H_NEWEST] != i:
         lru_unlink(t, i)
         lru_append(t, i)
@@ -425,6 +476,11 @@ def index_refresh(t: List[int], i: int, now: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(flow_word(t, i, F_LAST_SEEN) == now and t[H_NEWEST] == i)
     Ensures(allocator_ok(t))
+    Ensures(abstract(t) == touched(Old(abstract(t)), i, now))
+    Ensures(Forall2(int, int, lambda s, f: (Implies(
+            0 <= s and s <= t[H_MASK] and 0 <= f and f < SLOT_WORDS,
+            slot_word(t, s, f) == Old(slot_word(t, s, f))),
+            [[slot_word(t, s, f)], [Old(slot_word(t, s, f))]])))
     lru_touch(t, i)
     _set_last_seen(t, i, now)
 

@@ -62,10 +62,12 @@ from typing import List, NamedTuple
 from nagini_contracts.adt import ADT
 from nagini_contracts.contracts import (
     Requires, Ensures, Result, Implies, Forall, Forall2, Exists, Pure, Predicate, Decreases, Acc,
-    Assert,
+    Assert, Opaque, Reveal,
     list_pred, Unfolding, PSeq, ToSeq,
 )
-from vernat.state.ghost import geometry, allocator_ok, map_ok, flow_word, link_word, slot_word
+from vernat.state.ghost import (
+    geometry, allocator_ok, map_ok, flow_word, link_word, ring_word, slot_word,
+)
 from vernat.state.layout import (
     HEADER_WORDS, H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD,
     SLOT_WORDS, SLOT_FLOW, SLOT_KEY1, SLOT_KEY2, KEY_LIMIT,
@@ -139,10 +141,18 @@ def flows_at(S: PSeq[int]) -> int:
     return HEADER_WORDS + SLOT_WORDS * (at(S, H_MASK) + 1)
 
 
+@Opaque
 @Pure
 def abs_of(S: PSeq[int]) -> Table:
     """The abstract table of a table's words S: its header fields, and its
-    words from the flow records on (records | links | ring)."""
+    words from the flow records on (records | links | ring).
+
+    Opaque: a proof sees this definition only where it asks for it
+    (Reveal, in this module's lemmas). The allocator's setters state
+    `abstract(t)` after a store through the lemmas below, and with the
+    definition visible there (a `drop` of the whole array beside their
+    quantified frames) Z3 ran out of memory (docs/progress-prove.md,
+    session 6)."""
     Decreases(None)
     return Table(at(S, H_CAPACITY), at(S, H_COUNT), at(S, H_OLDEST), at(S, H_NEWEST),
                  at(S, H_RING_HEAD), S.drop(flows_at(S)))
@@ -170,6 +180,12 @@ def lemma_word_stored(S: PSeq[int], k: int, v: int) -> None:
            at(S.update(k, v), H_MASK) == at(S, H_MASK))
     Assert(flows_at(S.update(k, v)) == flows_at(S))
     Assert(S.update(k, v).drop(flows_at(S)) == S.drop(flows_at(S)).update(k - flows_at(S), v))
+    Assert(Reveal(abs_of(S)) == Table(at(S, H_CAPACITY), at(S, H_COUNT), at(S, H_OLDEST),
+                                      at(S, H_NEWEST), at(S, H_RING_HEAD), S.drop(flows_at(S))))
+    Assert(Reveal(abs_of(S.update(k, v))) ==
+           Table(at(S.update(k, v), H_CAPACITY), at(S.update(k, v), H_COUNT),
+                 at(S.update(k, v), H_OLDEST), at(S.update(k, v), H_NEWEST),
+                 at(S.update(k, v), H_RING_HEAD), S.update(k, v).drop(flows_at(S.update(k, v)))))
 
 
 def lemma_header_stored(S: PSeq[int], h: int, v: int) -> None:
@@ -182,12 +198,66 @@ def lemma_header_stored(S: PSeq[int], h: int, v: int) -> None:
            at(S.update(h, v), H_MASK) == at(S, H_MASK))
     Assert(flows_at(S.update(h, v)) == flows_at(S))
     Assert(S.update(h, v).drop(flows_at(S)) == S.drop(flows_at(S)))
+    Assert(Reveal(abs_of(S)) == Table(at(S, H_CAPACITY), at(S, H_COUNT), at(S, H_OLDEST),
+                                      at(S, H_NEWEST), at(S, H_RING_HEAD), S.drop(flows_at(S))))
+    Assert(Reveal(abs_of(S.update(h, v))) ==
+           Table(at(S.update(h, v), H_CAPACITY), at(S.update(h, v), H_COUNT),
+                 at(S.update(h, v), H_OLDEST), at(S.update(h, v), H_NEWEST),
+                 at(S.update(h, v), H_RING_HEAD), S.update(h, v).drop(flows_at(S.update(h, v)))))
+
+
+@Pure
+def rec_off(S: PSeq[int], i: int, f: int) -> int:
+    """Where word f of index i's flow record is in a table's words S (layout.flow_at)."""
+    Decreases(None)
+    return flows_at(S) + FLOW_WORDS * i + f
+
+
+@Pure
+def link_off(S: PSeq[int], i: int, f: int) -> int:
+    """Where index i's link word f is in a table's words S (layout.link_at)."""
+    Decreases(None)
+    return flows_at(S) + FLOW_WORDS * at(S, H_CAPACITY) + LINK_WORDS * i + f
+
+
+@Pure
+def ring_off(S: PSeq[int], p: int, f: int) -> int:
+    """Where word p of the ring region (f = R_RING) or of the position region
+    (f = R_POS) is in a table's words S (layout.ring_at, layout.pos_at)."""
+    Decreases(None)
+    return flows_at(S) + (FLOW_WORDS + LINK_WORDS + f) * at(S, H_CAPACITY) + p
+
+
+def lemma_rec_stored(S: PSeq[int], i: int, f: int, v: int) -> None:
+    """Storing word f of index i's flow record is with_rec."""
+    Requires(words_ok(S) and 0 <= i and i < at(S, H_CAPACITY) and 0 <= f and f < FLOW_WORDS)
+    Ensures(words_ok(S.update(rec_off(S, i, f), v)))
+    Ensures(abs_of(S.update(rec_off(S, i, f), v)) == with_rec(abs_of(S), i, f, v))
+    lemma_word_stored(S, rec_off(S, i, f), v)
+
+
+def lemma_link_stored(S: PSeq[int], i: int, f: int, v: int) -> None:
+    """Storing index i's link word f is with_link."""
+    Requires(words_ok(S) and 0 <= i and i < at(S, H_CAPACITY) and 0 <= f and f < LINK_WORDS)
+    Ensures(words_ok(S.update(link_off(S, i, f), v)))
+    Ensures(abs_of(S.update(link_off(S, i, f), v)) == with_link(abs_of(S), i, f, v))
+    Assert(Reveal(abs_of(S)).cap == at(S, H_CAPACITY))
+    lemma_word_stored(S, link_off(S, i, f), v)
+
+
+def lemma_ring_stored(S: PSeq[int], p: int, f: int, v: int) -> None:
+    """Storing word p of the ring (f = R_RING) or position (f = R_POS) region is with_ring."""
+    Requires(words_ok(S) and 0 <= p and p < at(S, H_CAPACITY) and (f == R_RING or f == R_POS))
+    Ensures(words_ok(S.update(ring_off(S, p, f), v)))
+    Ensures(abs_of(S.update(ring_off(S, p, f), v)) == with_ring(abs_of(S), p, f, v))
+    Assert(Reveal(abs_of(S)).cap == at(S, H_CAPACITY))
+    lemma_word_stored(S, ring_off(S, p, f), v)
 
 
 @Pure
 def records_match(t: List[int]) -> bool:
     """Lemma (true; use it in an Assert): abstract(t)'s records are t's flow
-    records, word for word."""
+    records, word for word, and its header fields t's."""
     Requires(Acc(list_pred(t), 1/2) and geometry(t))
     Decreases(None)
     Ensures(Result())
@@ -195,13 +265,18 @@ def records_match(t: List[int]) -> bool:
         0 <= m and m < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS,
         rec_of(abstract(t), m, f) == flow_word(t, m, f)),
         [[rec_of(abstract(t), m, f)], [flow_word(t, m, f)]])))
-    return True
+    Ensures(abstract(t).cap == t[H_CAPACITY] and abstract(t).count == t[H_COUNT] and
+            abstract(t).oldest == t[H_OLDEST] and abstract(t).newest == t[H_NEWEST] and
+            abstract(t).head == t[H_RING_HEAD])
+    return Reveal(abs_of(ToSeq(t))) == Table(
+        at(ToSeq(t), H_CAPACITY), at(ToSeq(t), H_COUNT), at(ToSeq(t), H_OLDEST),
+        at(ToSeq(t), H_NEWEST), at(ToSeq(t), H_RING_HEAD), ToSeq(t).drop(flows_at(ToSeq(t))))
 
 
 @Pure
 def links_match(t: List[int]) -> bool:
     """Lemma (true; use it in an Assert): abstract(t)'s links are t's links,
-    word for word."""
+    word for word, and its header fields t's."""
     Requires(Acc(list_pred(t), 1/2) and geometry(t))
     Decreases(None)
     Ensures(Result())
@@ -209,7 +284,33 @@ def links_match(t: List[int]) -> bool:
         0 <= m and m < t[H_CAPACITY] and 0 <= f and f < LINK_WORDS,
         link_of(abstract(t), m, f) == link_word(t, m, f)),
         [[link_of(abstract(t), m, f)], [link_word(t, m, f)]])))
-    return True
+    Ensures(abstract(t).cap == t[H_CAPACITY] and abstract(t).count == t[H_COUNT] and
+            abstract(t).oldest == t[H_OLDEST] and abstract(t).newest == t[H_NEWEST] and
+            abstract(t).head == t[H_RING_HEAD])
+    return Reveal(abs_of(ToSeq(t))) == Table(
+        at(ToSeq(t), H_CAPACITY), at(ToSeq(t), H_COUNT), at(ToSeq(t), H_OLDEST),
+        at(ToSeq(t), H_NEWEST), at(ToSeq(t), H_RING_HEAD), ToSeq(t).drop(flows_at(ToSeq(t))))
+
+
+@Pure
+def ring_match(t: List[int]) -> bool:
+    """Lemma (true; use it in an Assert): abstract(t)'s ring and position
+    regions are t's, word for word, and its header fields t's."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Decreases(None)
+    Ensures(Result())
+    Ensures(Forall(int, lambda p: (Implies(0 <= p and p < t[H_CAPACITY],
+        ring_of(abstract(t), p, R_RING) == ring_word(t, p, R_RING)),
+        [[ring_of(abstract(t), p, R_RING)], [ring_word(t, p, R_RING)]])))
+    Ensures(Forall(int, lambda p: (Implies(0 <= p and p < t[H_CAPACITY],
+        ring_of(abstract(t), p, R_POS) == ring_word(t, p, R_POS)),
+        [[ring_of(abstract(t), p, R_POS)], [ring_word(t, p, R_POS)]])))
+    Ensures(abstract(t).cap == t[H_CAPACITY] and abstract(t).count == t[H_COUNT] and
+            abstract(t).oldest == t[H_OLDEST] and abstract(t).newest == t[H_NEWEST] and
+            abstract(t).head == t[H_RING_HEAD])
+    return Reveal(abs_of(ToSeq(t))) == Table(
+        at(ToSeq(t), H_CAPACITY), at(ToSeq(t), H_COUNT), at(ToSeq(t), H_OLDEST),
+        at(ToSeq(t), H_NEWEST), at(ToSeq(t), H_RING_HEAD), ToSeq(t).drop(flows_at(ToSeq(t))))
 
 
 # ---- total reads and writes of a slice ----

@@ -36,8 +36,9 @@ from typing import List
 
 from nagini_contracts.contracts import (
     Requires, Ensures, Result, Old, Implies, Forall, Forall2, Forall3, Exists, Invariant, Previous, Assert,
-    Acc, list_pred, Pure,
+    Acc, list_pred, Pure, ToSeq,
 )
+from vernat.state.model import abstract, lemma_slot_stored
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, slot_word, probe_dist, hash_of, home_of, map_ok,
     hole_ok, shift_ok, held,
@@ -180,6 +181,19 @@ def map_free_slot(t: List[int], h: int) -> int:
     return h
 
 
+def slot_put(t: List[int], w: int, v: int) -> None:
+    """t[w] = v for a word w of the map's slots: the map's one store. Its
+    contract is one sequence update, and (lemma_slot_stored) that the
+    abstract table does not change; callers derive their word frames from
+    the update (lean: a store among many quantified frames made Z3 slow)."""
+    Requires(Acc(list_pred(t)) and geometry(t) and HEADER_WORDS <= w and w < flows_base(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(ToSeq(t) == Old(ToSeq(t)).update(w, v))
+    Ensures(abstract(t) == Old(abstract(t)))
+    lemma_slot_stored(ToSeq(t), w, v)
+    t[w] = v
+
+
 def slot_fill(t: List[int], s: int, i: int, h: int, k1: int, k2: int) -> None:
     """Write entry (i, h, k1, k2) into slot s; no other word changes."""
     Requires(Acc(list_pred(t)) and geometry(t) and 0 <= s and s <= t[H_MASK])
@@ -192,11 +206,12 @@ def slot_fill(t: List[int], s: int, i: int, h: int, k1: int, k2: int) -> None:
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
         (w < HEADER_WORDS + SLOT_WORDS * s or HEADER_WORDS + SLOT_WORDS * s + SLOT_WORDS <= w),
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(abstract(t) == Old(abstract(t)))
     at = slot_at(t, s)
-    t[at + SLOT_FLOW] = i
-    t[at + SLOT_HOME] = h
-    t[at + SLOT_KEY1] = k1
-    t[at + SLOT_KEY2] = k2
+    slot_put(t, at + SLOT_FLOW, i)
+    slot_put(t, at + SLOT_HOME, h)
+    slot_put(t, at + SLOT_KEY1, k1)
+    slot_put(t, at + SLOT_KEY2, k2)
 
 
 def map_insert(t: List[int], i: int) -> int:
@@ -217,6 +232,7 @@ def map_insert(t: List[int], i: int) -> int:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
+    Ensures(abstract(t) == Old(abstract(t)))
     Ensures(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
                                            (flows_base(t) <= w and w < len(t)),
                                            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -307,7 +323,8 @@ def slot_clear(t: List[int], s: int) -> None:
     Ensures(slot_word(t, s, SLOT_FLOW) == SLOT_EMPTY)
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and w != HEADER_WORDS + SLOT_WORDS * s,
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
-    t[slot_at(t, s) + SLOT_FLOW] = SLOT_EMPTY
+    Ensures(abstract(t) == Old(abstract(t)))
+    slot_put(t, slot_at(t, s) + SLOT_FLOW, SLOT_EMPTY)
 
 
 def hole_move(t: List[int], j: int, k: int) -> None:
@@ -321,6 +338,7 @@ def hole_move(t: List[int], j: int, k: int) -> None:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
+    Ensures(abstract(t) == Old(abstract(t)))
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
         (w < HEADER_WORDS + SLOT_WORDS * j or HEADER_WORDS + SLOT_WORDS * j + SLOT_WORDS <= w),
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -423,6 +441,7 @@ def shift_move(t: List[int], j0: int, j: int, kp: int, k: int) -> None:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
+    Ensures(abstract(t) == Old(abstract(t)))
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
         (w < HEADER_WORDS + SLOT_WORDS * j or HEADER_WORDS + SLOT_WORDS * j + SLOT_WORDS <= w),
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -456,6 +475,7 @@ def map_shift(t: List[int], j0: int) -> int:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
+    Ensures(abstract(t) == Old(abstract(t)))
     Ensures(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
                                            (flows_base(t) <= w and w < len(t)),
                                            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -479,6 +499,7 @@ def map_shift(t: List[int], j0: int) -> int:
         Invariant(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
                   t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
         Invariant(geometry(t) and mask == t[H_MASK] and n == mask + 1)
+        Invariant(abstract(t) == Old(abstract(t)))
         Invariant(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
                                                  (flows_base(t) <= w and w < len(t)),
                                                  word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -518,6 +539,7 @@ def map_close(t: List[int], j: int) -> None:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
+    Ensures(abstract(t) == Old(abstract(t)))
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and w != HEADER_WORDS + SLOT_WORDS * j,
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
     Ensures(slot_word(t, j, SLOT_FLOW) == SLOT_EMPTY)
@@ -591,6 +613,7 @@ def map_erase(t: List[int], i: int) -> None:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
+    Ensures(abstract(t) == Old(abstract(t)))
     Ensures(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
                                            (flows_base(t) <= w and w < len(t)),
                                            word(t, w) == Old(word(t, w))), [[word(t, w)]])))

@@ -523,3 +523,20 @@ def expired(A: Table, now: int, timeout: int) -> Table:
     """Every flow with now - last_seen >= timeout freed, oldest first."""
     Decreases(None)
     return expired_fuel(A, now, timeout, A.cap)
+
+
+# ---- the flow map's stores (flowmap.py) ----
+
+def lemma_slot_stored(S: PSeq[int], k: int, v: int) -> None:
+    """Storing a word of the map's slots (after the header, before the flow
+    records) leaves the abstract table as it is."""
+    Requires(HEADER_WORDS <= k and k < flows_at(S) and k < len(S))
+    Ensures(abs_of(S.update(k, v)) == abs_of(S))
+    Assert(at(S.update(k, v), H_CAPACITY) == at(S, H_CAPACITY) and
+           at(S.update(k, v), H_MASK) == at(S, H_MASK) and
+           at(S.update(k, v), H_COUNT) == at(S, H_COUNT) and
+           at(S.update(k, v), H_OLDEST) == at(S, H_OLDEST) and
+           at(S.update(k, v), H_NEWEST) == at(S, H_NEWEST) and
+           at(S.update(k, v), H_RING_HEAD) == at(S, H_RING_HEAD))
+    Assert(flows_at(S.update(k, v)) == flows_at(S))
+    Assert(S.update(k, v).drop(flows_at(S)) == S.drop(flows_at(S)))

@@ -28,7 +28,13 @@ slot_fill: insert stores i under its record's key in an empty slot, changes
 no other slot or word, and keeps the invariant; map_erase: keeps the
 invariant, i is stored nowhere after it, and every other index is stored
 under a key exactly when it was before (ghost.held), no word outside the
-slots changes. map_insert and map_erase need an empty slot to exist.
+slots changes. map_insert and map_erase need an empty slot to exist; under
+map_ok one always does (ghost.slot_free, a pigeonhole lemma: the slots in
+use hold distinct indices below the capacity, and there are at least twice
+as many slots), so a caller holding map_ok asserts slot_free(t) first.
+Every store of the map is slot_put (one word of the slots), whose contract
+says that the abstract table (model.abstract) does not change; so
+map_insert and map_erase also ensure abstract(t) == Old(abstract(t)).
 See docs/progress-prove.md.
 """
 

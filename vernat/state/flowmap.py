@@ -42,9 +42,9 @@ from typing import List
 
 from nagini_contracts.contracts import (
     Requires, Ensures, Result, Old, Implies, Forall, Forall2, Forall3, Exists, Invariant, Previous, Assert,
-    Acc, list_pred, Pure, ToSeq,
+    Acc, list_pred, Pure, ToSeq, Reveal,
 )
-from vernat.state.model import abstract, lemma_slot_stored
+from vernat.state.model import abstract, abstract_sealed, lemma_slot_stored
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, slot_word, probe_dist, hash_of, home_of, map_ok,
     hole_ok, shift_ok, held,
@@ -190,14 +190,18 @@ def map_free_slot(t: List[int], h: int) -> int:
 def slot_put(t: List[int], w: int, v: int) -> None:
     """t[w] = v for a word w of the map's slots: the map's one store. Its
     contract is one sequence update, and (lemma_slot_stored) that the
-    abstract table does not change; callers derive their word frames from
+    abstract table does not change (as model.abstract_sealed, opaque: the
+    functions between slot_put and map_insert / map_erase carry that
+    equality without unfolding it); callers derive their word frames from
     the update (lean: a store among many quantified frames made Z3 slow)."""
     Requires(Acc(list_pred(t)) and geometry(t) and HEADER_WORDS <= w and w < flows_base(t))
     Ensures(Acc(list_pred(t)))
     Ensures(ToSeq(t) == Old(ToSeq(t)).update(w, v))
-    Ensures(abstract(t) == Old(abstract(t)))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
+    Assert(Reveal(abstract_sealed(t)) == abstract(t))
     lemma_slot_stored(ToSeq(t), w, v)
     t[w] = v
+    Assert(Reveal(abstract_sealed(t)) == abstract(t))
 
 
 def slot_fill(t: List[int], s: int, i: int, h: int, k1: int, k2: int) -> None:
@@ -212,7 +216,7 @@ def slot_fill(t: List[int], s: int, i: int, h: int, k1: int, k2: int) -> None:
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
         (w < HEADER_WORDS + SLOT_WORDS * s or HEADER_WORDS + SLOT_WORDS * s + SLOT_WORDS <= w),
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
-    Ensures(abstract(t) == Old(abstract(t)))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
     at = slot_at(t, s)
     slot_put(t, at + SLOT_FLOW, i)
     slot_put(t, at + SLOT_HOME, h)
@@ -253,12 +257,14 @@ def map_insert(t: List[int], i: int) -> int:
         slot_word(t, s, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2))),
         [[slot_word(t, s, SLOT_FLOW)]])))
     Ensures(map_ok(t))   # last: it is proven from the frames above
+    Assert(Reveal(abstract_sealed(t)) == abstract(t))
     r = flow_at(t, i)
     k1 = t[r + F_KEY1]
     k2 = t[r + F_KEY2]
     h = map_home(t, k1, k2)
     s = map_free_slot(t, h)
     slot_fill(t, s, i, h, k1, k2)
+    Assert(Reveal(abstract_sealed(t)) == abstract(t))
     Assert(Forall(int, lambda p: (Implies(0 <= p and p <= t[H_MASK] and p != s,
         slot_word(t, p, SLOT_FLOW) == Old(slot_word(t, p, SLOT_FLOW)) and
         slot_word(t, p, SLOT_HOME) == Old(slot_word(t, p, SLOT_HOME)) and
@@ -329,7 +335,7 @@ def slot_clear(t: List[int], s: int) -> None:
     Ensures(slot_word(t, s, SLOT_FLOW) == SLOT_EMPTY)
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and w != HEADER_WORDS + SLOT_WORDS * s,
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
-    Ensures(abstract(t) == Old(abstract(t)))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
     slot_put(t, slot_at(t, s) + SLOT_FLOW, SLOT_EMPTY)
 
 
@@ -344,7 +350,7 @@ def hole_move(t: List[int], j: int, k: int) -> None:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
-    Ensures(abstract(t) == Old(abstract(t)))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
         (w < HEADER_WORDS + SLOT_WORDS * j or HEADER_WORDS + SLOT_WORDS * j + SLOT_WORDS <= w),
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -447,7 +453,7 @@ def shift_move(t: List[int], j0: int, j: int, kp: int, k: int) -> None:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
-    Ensures(abstract(t) == Old(abstract(t)))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
         (w < HEADER_WORDS + SLOT_WORDS * j or HEADER_WORDS + SLOT_WORDS * j + SLOT_WORDS <= w),
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -481,7 +487,7 @@ def map_shift(t: List[int], j0: int) -> int:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
-    Ensures(abstract(t) == Old(abstract(t)))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
     Ensures(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
                                            (flows_base(t) <= w and w < len(t)),
                                            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -505,7 +511,7 @@ def map_shift(t: List[int], j0: int) -> int:
         Invariant(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
                   t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
         Invariant(geometry(t) and mask == t[H_MASK] and n == mask + 1)
-        Invariant(abstract(t) == Old(abstract(t)))
+        Invariant(abstract_sealed(t) == Old(abstract_sealed(t)))
         Invariant(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
                                                  (flows_base(t) <= w and w < len(t)),
                                                  word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -545,7 +551,7 @@ def map_close(t: List[int], j: int) -> None:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
-    Ensures(abstract(t) == Old(abstract(t)))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and w != HEADER_WORDS + SLOT_WORDS * j,
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
     Ensures(slot_word(t, j, SLOT_FLOW) == SLOT_EMPTY)
@@ -631,11 +637,13 @@ def map_erase(t: List[int], i: int) -> None:
         held(t, -1, x, k1, k2) == Old(held(t, -1, x, k1, k2))),
         [[held(t, -1, x, k1, k2)]])))
     Ensures(map_ok(t))
+    Assert(Reveal(abstract_sealed(t)) == abstract(t))
     r = flow_at(t, i)
     j = map_slot_of(t, i, map_home(t, t[r + F_KEY1], t[r + F_KEY2]))
     Assert(held_drop(t, j))
     j = map_shift(t, j)
     map_close(t, j)
+    Assert(Reveal(abstract_sealed(t)) == abstract(t))
     Assert(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and slot_word(t, s, SLOT_FLOW) >= 0,
         held(t, -1, slot_word(t, s, SLOT_FLOW), slot_word(t, s, SLOT_KEY1), slot_word(t, s, SLOT_KEY2))),
         [[slot_word(t, s, SLOT_FLOW)]])))

@@ -553,3 +553,35 @@ def lemma_slot_stored(S: PSeq[int], k: int, v: int) -> None:
     Assert(flows_at(S.update(k, v)) == flows_at(S))
     Assert(S.update(k, v).drop(flows_at(S)) == S.drop(flows_at(S)))
 
+
+@Pure
+def coupled_but(t: List[int], i: int) -> bool:
+    """coupled, except that index i is in no slot and, live or not, need
+    not be (what flowmap.map_erase(t, i) leaves: allocator.index_free(t, i)
+    then frees i, and coupled_back gives coupled again)."""
+    Requires(Acc(list_pred(t), 1/2) and map_ok(t))
+    Decreases(None)
+    return (Forall(int, lambda s: (Implies(
+                0 <= s and s <= t[H_MASK] and slot_word(t, s, SLOT_FLOW) >= 0,
+                slot_word(t, s, SLOT_FLOW) != i and
+                flow_word(t, slot_word(t, s, SLOT_FLOW), F_LAST_SEEN) != FREE and
+                flow_word(t, slot_word(t, s, SLOT_FLOW), F_KEY1) == slot_word(t, s, SLOT_KEY1) and
+                flow_word(t, slot_word(t, s, SLOT_FLOW), F_KEY2) == slot_word(t, s, SLOT_KEY2)),
+                [[slot_word(t, s, SLOT_FLOW)]])) and
+            Forall(int, lambda x: (Implies(
+                0 <= x and x < t[H_CAPACITY] and x != i and flow_word(t, x, F_LAST_SEEN) != FREE,
+                0 <= flow_word(t, x, F_MAC) and flow_word(t, x, F_MAC) < KEY_LIMIT and
+                Exists(int, lambda s: (0 <= s and s <= t[H_MASK] and
+                                       slot_word(t, s, SLOT_FLOW) == x,
+                                       [[slot_word(t, s, SLOT_FLOW)]]))),
+                [[flow_word(t, x, F_LAST_SEEN)]])))
+
+
+@Pure
+def coupled_back(t: List[int], i: int) -> bool:
+    """Lemma: coupled_but(t, i) with i free is coupled(t)."""
+    Requires(Acc(list_pred(t), 1/2) and map_ok(t) and coupled_but(t, i))
+    Requires(0 <= i and i < t[H_CAPACITY] and flow_word(t, i, F_LAST_SEEN) == FREE)
+    Decreases(None)
+    Ensures(Result() and coupled(t))
+    return True

@@ -35,6 +35,9 @@ as many slots), so a caller holding map_ok asserts slot_free(t) first.
 Every store of the map is slot_put (one word of the slots), whose contract
 says that the abstract table (model.abstract) does not change; so
 map_insert and map_erase also ensure abstract(t) == Old(abstract(t)).
+map_erase(t, i) also ensures model.coupled_but(t, i) when coupled(t) held
+before: the records' side of the table's invariant, but for i (index_free
+then frees i, and model.coupled_back gives coupled again).
 See docs/progress-prove.md.
 """
 
@@ -44,14 +47,14 @@ from nagini_contracts.contracts import (
     Requires, Ensures, Result, Old, Implies, Forall, Forall2, Forall3, Exists, Invariant, Previous, Assert,
     Acc, list_pred, Pure, ToSeq, Reveal,
 )
-from vernat.state.model import abstract, abstract_sealed, lemma_slot_stored
+from vernat.state.model import abstract, abstract_sealed, lemma_slot_stored, coupled, coupled_but
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, slot_word, probe_dist, hash_of, home_of, map_ok,
     hole_ok, shift_ok, held,
 )
 from vernat.state.layout import (
     HEADER_WORDS, SLOT_WORDS, H_CAPACITY, H_MASK, H_SALT, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2,
-    SLOT_EMPTY, KEY_LIMIT, SALT_LIMIT, F_KEY1, F_KEY2,
+    SLOT_EMPTY, KEY_LIMIT, SALT_LIMIT, F_KEY1, F_KEY2, FLOW_WORDS,
     slot_at, flow_at, cache_hint,
 )
 
@@ -637,6 +640,8 @@ def map_erase(t: List[int], i: int) -> None:
         held(t, -1, x, k1, k2) == Old(held(t, -1, x, k1, k2))),
         [[held(t, -1, x, k1, k2)]])))
     Ensures(map_ok(t))
+    # the records' side (model.coupled) holds again but for i
+    Ensures(Implies(Old(coupled(t)), coupled_but(t, i)))
     Assert(Reveal(abstract_sealed(t)) == abstract(t))
     r = flow_at(t, i)
     j = map_slot_of(t, i, map_home(t, t[r + F_KEY1], t[r + F_KEY2]))
@@ -647,6 +652,16 @@ def map_erase(t: List[int], i: int) -> None:
     Assert(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and slot_word(t, s, SLOT_FLOW) >= 0,
         held(t, -1, slot_word(t, s, SLOT_FLOW), slot_word(t, s, SLOT_KEY1), slot_word(t, s, SLOT_KEY2))),
         [[slot_word(t, s, SLOT_FLOW)]])))
+    Assert(Forall2(int, int, lambda x, f: (Implies(
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS,
+        word(t, flows_base(t) + FLOW_WORDS * x + f) == flow_word(t, x, f) and
+        flow_word(t, x, f) == Old(flow_word(t, x, f))), [[flow_word(t, x, f)]])))
+    Assert(Forall(int, lambda q: (Implies(
+        0 <= q and q <= t[H_MASK] and Old(slot_word(t, q, SLOT_FLOW)) >= 0 and
+        Old(slot_word(t, q, SLOT_FLOW)) != i,
+        held(t, -1, Old(slot_word(t, q, SLOT_FLOW)), Old(slot_word(t, q, SLOT_KEY1)),
+             Old(slot_word(t, q, SLOT_KEY2)))),
+        [[Old(slot_word(t, q, SLOT_FLOW))]])))
 
 
 def map_prefetch(t: List[int], k1: int, k2: int) -> None:

@@ -18,7 +18,7 @@ reason about both; each intermediate value stays below 2**63.
 
 Proven with Nagini, function by function (`--select` runs; one run of the
 whole module, `vernat prove`, not yet confirmed):
-key_hash, map_home, map_find, map_free_slot, map_slot_of, slot_fill,
+key_hash, map_home, map_find, map_free_slot, map_slot_of, slot_put, slot_fill,
 map_insert, map_erase (with its helpers slot_clear, hole_move, shift_move,
 map_shift, map_close and the lemmas shift_start, shift_keep, shift_done,
 held_drop), map_prefetch: memory safety, int64 ranges, termination, and

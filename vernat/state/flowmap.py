@@ -16,8 +16,8 @@ compile to shifts and masks), its scaling to the slot count a multiply and a
 shift (no division), and the wrap a comparison, so that Nagini can
 reason about both; each intermediate value stays below 2**63.
 
-Proven with Nagini, function by function (`--select` runs; one run of the
-whole module, `vernat prove`, not yet confirmed):
+Proven with Nagini (`vernat prove --module vernat.state.flowmap`, every
+function of the module in one run: 735 s on a loaded 2-core VM):
 key_hash, map_home, map_find, map_free_slot, map_slot_of, slot_put, slot_fill,
 map_insert, map_erase (with its helpers slot_clear, hole_move, shift_move,
 map_shift, map_close and the lemmas shift_start, shift_keep, shift_done,

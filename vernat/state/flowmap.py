@@ -16,9 +16,9 @@ compile to shifts and masks), its scaling to the slot count a multiply and a
 shift (no division), and the wrap a comparison, so that Nagini can
 reason about both; each intermediate value stays below 2**63.
 
-Proven with Nagini, function by function (`--select` runs; one run of the
-whole module, `vernat prove`, not yet confirmed):
-key_hash, map_home, map_find, map_free_slot, map_slot_of, slot_fill,
+Proven with Nagini (`vernat prove --module vernat.state.flowmap`, every
+function of the module in one run: 735 s on a loaded 2-core VM):
+key_hash, map_home, map_find, map_free_slot, map_slot_of, slot_put, slot_fill,
 map_insert, map_erase (with its helpers slot_clear, hole_move, shift_move,
 map_shift, map_close and the lemmas shift_start, shift_keep, shift_done,
 held_drop), map_prefetch: memory safety, int64 ranges, termination, and
@@ -28,7 +28,16 @@ slot_fill: insert stores i under its record's key in an empty slot, changes
 no other slot or word, and keeps the invariant; map_erase: keeps the
 invariant, i is stored nowhere after it, and every other index is stored
 under a key exactly when it was before (ghost.held), no word outside the
-slots changes. map_insert and map_erase need an empty slot to exist.
+slots changes. map_insert and map_erase need an empty slot to exist; under
+map_ok one always does (ghost.slot_free, a pigeonhole lemma: the slots in
+use hold distinct indices below the capacity, and there are at least twice
+as many slots), so a caller holding map_ok asserts slot_free(t) first.
+Every store of the map is slot_put (one word of the slots), whose contract
+says that the abstract table (model.abstract) does not change; so
+map_insert and map_erase also ensure abstract(t) == Old(abstract(t)).
+map_erase(t, i) also ensures model.coupled_but(t, i) when coupled(t) held
+before: the records' side of the table's invariant, but for i (index_free
+then frees i, and model.coupled_back gives coupled again).
 See docs/progress-prove.md.
 """
 
@@ -36,15 +45,16 @@ from typing import List
 
 from nagini_contracts.contracts import (
     Requires, Ensures, Result, Old, Implies, Forall, Forall2, Forall3, Exists, Invariant, Previous, Assert,
-    Acc, list_pred, Pure,
+    Acc, list_pred, Pure, ToSeq, Reveal,
 )
+from vernat.state.model import abstract, abstract_sealed, lemma_slot_stored, coupled, coupled_but
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, slot_word, probe_dist, hash_of, home_of, map_ok,
     hole_ok, shift_ok, held,
 )
 from vernat.state.layout import (
     HEADER_WORDS, SLOT_WORDS, H_CAPACITY, H_MASK, H_SALT, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2,
-    SLOT_EMPTY, KEY_LIMIT, SALT_LIMIT, F_KEY1, F_KEY2,
+    SLOT_EMPTY, KEY_LIMIT, SALT_LIMIT, F_KEY1, F_KEY2, FLOW_WORDS,
     slot_at, flow_at, cache_hint,
 )
 
@@ -180,6 +190,23 @@ def map_free_slot(t: List[int], h: int) -> int:
     return h
 
 
+def slot_put(t: List[int], w: int, v: int) -> None:
+    """t[w] = v for a word w of the map's slots: the map's one store. Its
+    contract is one sequence update, and (lemma_slot_stored) that the
+    abstract table does not change (as model.abstract_sealed, opaque: the
+    functions between slot_put and map_insert / map_erase carry that
+    equality without unfolding it); callers derive their word frames from
+    the update (lean: a store among many quantified frames made Z3 slow)."""
+    Requires(Acc(list_pred(t)) and geometry(t) and HEADER_WORDS <= w and w < flows_base(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(ToSeq(t) == Old(ToSeq(t)).update(w, v))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
+    Assert(Reveal(abstract_sealed(t)) == abstract(t))
+    lemma_slot_stored(ToSeq(t), w, v)
+    t[w] = v
+    Assert(Reveal(abstract_sealed(t)) == abstract(t))
+
+
 def slot_fill(t: List[int], s: int, i: int, h: int, k1: int, k2: int) -> None:
     """Write entry (i, h, k1, k2) into slot s; no other word changes."""
     Requires(Acc(list_pred(t)) and geometry(t) and 0 <= s and s <= t[H_MASK])
@@ -192,11 +219,12 @@ def slot_fill(t: List[int], s: int, i: int, h: int, k1: int, k2: int) -> None:
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
         (w < HEADER_WORDS + SLOT_WORDS * s or HEADER_WORDS + SLOT_WORDS * s + SLOT_WORDS <= w),
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
     at = slot_at(t, s)
-    t[at + SLOT_FLOW] = i
-    t[at + SLOT_HOME] = h
-    t[at + SLOT_KEY1] = k1
-    t[at + SLOT_KEY2] = k2
+    slot_put(t, at + SLOT_FLOW, i)
+    slot_put(t, at + SLOT_HOME, h)
+    slot_put(t, at + SLOT_KEY1, k1)
+    slot_put(t, at + SLOT_KEY2, k2)
 
 
 def map_insert(t: List[int], i: int) -> int:
@@ -217,6 +245,7 @@ def map_insert(t: List[int], i: int) -> int:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
+    Ensures(abstract(t) == Old(abstract(t)))
     Ensures(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
                                            (flows_base(t) <= w and w < len(t)),
                                            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -231,12 +260,14 @@ def map_insert(t: List[int], i: int) -> int:
         slot_word(t, s, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2))),
         [[slot_word(t, s, SLOT_FLOW)]])))
     Ensures(map_ok(t))   # last: it is proven from the frames above
+    Assert(Reveal(abstract_sealed(t)) == abstract(t))
     r = flow_at(t, i)
     k1 = t[r + F_KEY1]
     k2 = t[r + F_KEY2]
     h = map_home(t, k1, k2)
     s = map_free_slot(t, h)
     slot_fill(t, s, i, h, k1, k2)
+    Assert(Reveal(abstract_sealed(t)) == abstract(t))
     Assert(Forall(int, lambda p: (Implies(0 <= p and p <= t[H_MASK] and p != s,
         slot_word(t, p, SLOT_FLOW) == Old(slot_word(t, p, SLOT_FLOW)) and
         slot_word(t, p, SLOT_HOME) == Old(slot_word(t, p, SLOT_HOME)) and
@@ -307,7 +338,8 @@ def slot_clear(t: List[int], s: int) -> None:
     Ensures(slot_word(t, s, SLOT_FLOW) == SLOT_EMPTY)
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and w != HEADER_WORDS + SLOT_WORDS * s,
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
-    t[slot_at(t, s) + SLOT_FLOW] = SLOT_EMPTY
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
+    slot_put(t, slot_at(t, s) + SLOT_FLOW, SLOT_EMPTY)
 
 
 def hole_move(t: List[int], j: int, k: int) -> None:
@@ -321,6 +353,7 @@ def hole_move(t: List[int], j: int, k: int) -> None:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
         (w < HEADER_WORDS + SLOT_WORDS * j or HEADER_WORDS + SLOT_WORDS * j + SLOT_WORDS <= w),
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -423,6 +456,7 @@ def shift_move(t: List[int], j0: int, j: int, kp: int, k: int) -> None:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and
         (w < HEADER_WORDS + SLOT_WORDS * j or HEADER_WORDS + SLOT_WORDS * j + SLOT_WORDS <= w),
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -456,6 +490,7 @@ def map_shift(t: List[int], j0: int) -> int:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
     Ensures(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
                                            (flows_base(t) <= w and w < len(t)),
                                            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -479,6 +514,7 @@ def map_shift(t: List[int], j0: int) -> int:
         Invariant(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
                   t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
         Invariant(geometry(t) and mask == t[H_MASK] and n == mask + 1)
+        Invariant(abstract_sealed(t) == Old(abstract_sealed(t)))
         Invariant(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
                                                  (flows_base(t) <= w and w < len(t)),
                                                  word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -518,6 +554,7 @@ def map_close(t: List[int], j: int) -> None:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
+    Ensures(abstract_sealed(t) == Old(abstract_sealed(t)))
     Ensures(Forall(int, lambda w: (Implies(0 <= w and w < len(t) and w != HEADER_WORDS + SLOT_WORDS * j,
         word(t, w) == Old(word(t, w))), [[word(t, w)]])))
     Ensures(slot_word(t, j, SLOT_FLOW) == SLOT_EMPTY)
@@ -591,6 +628,7 @@ def map_erase(t: List[int], i: int) -> None:
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
+    Ensures(abstract(t) == Old(abstract(t)))
     Ensures(Forall(int, lambda w: (Implies((0 <= w and w < HEADER_WORDS) or
                                            (flows_base(t) <= w and w < len(t)),
                                            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
@@ -602,14 +640,28 @@ def map_erase(t: List[int], i: int) -> None:
         held(t, -1, x, k1, k2) == Old(held(t, -1, x, k1, k2))),
         [[held(t, -1, x, k1, k2)]])))
     Ensures(map_ok(t))
+    # the records' side (model.coupled) holds again but for i
+    Ensures(Implies(Old(coupled(t)), coupled_but(t, i)))
+    Assert(Reveal(abstract_sealed(t)) == abstract(t))
     r = flow_at(t, i)
     j = map_slot_of(t, i, map_home(t, t[r + F_KEY1], t[r + F_KEY2]))
     Assert(held_drop(t, j))
     j = map_shift(t, j)
     map_close(t, j)
+    Assert(Reveal(abstract_sealed(t)) == abstract(t))
     Assert(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and slot_word(t, s, SLOT_FLOW) >= 0,
         held(t, -1, slot_word(t, s, SLOT_FLOW), slot_word(t, s, SLOT_KEY1), slot_word(t, s, SLOT_KEY2))),
         [[slot_word(t, s, SLOT_FLOW)]])))
+    Assert(Forall2(int, int, lambda x, f: (Implies(
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS,
+        word(t, flows_base(t) + FLOW_WORDS * x + f) == flow_word(t, x, f) and
+        flow_word(t, x, f) == Old(flow_word(t, x, f))), [[flow_word(t, x, f)]])))
+    Assert(Forall(int, lambda q: (Implies(
+        0 <= q and q <= t[H_MASK] and Old(slot_word(t, q, SLOT_FLOW)) >= 0 and
+        Old(slot_word(t, q, SLOT_FLOW)) != i,
+        held(t, -1, Old(slot_word(t, q, SLOT_FLOW)), Old(slot_word(t, q, SLOT_KEY1)),
+             Old(slot_word(t, q, SLOT_KEY2)))),
+        [[Old(slot_word(t, q, SLOT_FLOW))]])))
 
 
 def map_prefetch(t: List[int], k1: int, k2: int) -> None:

@@ -9,7 +9,9 @@ Z3 clean triggers), and states the modules' invariants.
 
 from typing import List
 
-from nagini_contracts.contracts import Requires, Implies, Forall, Forall2, Exists, Pure, Acc, list_pred
+from nagini_contracts.contracts import (
+    Requires, Ensures, Result, Implies, Forall, Forall2, Exists, Pure, Acc, list_pred, Decreases,
+)
 from vernat.state.layout import (
     HEADER_WORDS, H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD,
     SLOT_WORDS, FLOW_WORDS, LINK_WORDS, RING_WORDS, F_LAST_SEEN, FREE, L_PREV, L_NEXT,
@@ -26,6 +28,7 @@ def geometry(t: List[int]) -> bool:
     """The header describes t: capacity 1..MAX_CAPACITY, at least two slots
     per index, and t exactly as long as the layout says."""
     Requires(Acc(list_pred(t), 1/2))
+    Decreases(None)
     return (HEADER_WORDS <= len(t) and 1 <= t[H_CAPACITY] and t[H_CAPACITY] <= MAX_CAPACITY and
             2 * t[H_CAPACITY] <= t[H_MASK] + 1 and t[H_MASK] + 1 <= 4 * MAX_CAPACITY and
             len(t) == HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1) +
@@ -53,6 +56,7 @@ def links_base(t: List[int]) -> int:
 @Pure
 def word(t: List[int], w: int) -> int:
     Requires(Acc(list_pred(t), 1/2) and 0 <= w and w < len(t))
+    Decreases(None)
     return t[w]
 
 
@@ -153,6 +157,7 @@ def slot_word(t: List[int], s: int, f: int) -> int:
     """Word f (SLOT_FLOW .. SLOT_KEY2) of slot s."""
     Requires(Acc(list_pred(t), 1/2) and geometry(t))
     Requires(0 <= s and s <= t[H_MASK] and 0 <= f and f < SLOT_WORDS)
+    Decreases(None)
     return word(t, HEADER_WORDS + SLOT_WORDS * s + f)
 
 
@@ -283,3 +288,109 @@ def held(t: List[int], j: int, x: int, k1: int, k2: int) -> bool:
                                   slot_word(t, q, SLOT_FLOW) == x and
                                   slot_word(t, q, SLOT_KEY1) == k1 and slot_word(t, q, SLOT_KEY2) == k2,
                                   [[slot_word(t, q, SLOT_FLOW)]]))
+
+
+# ---- an empty slot always exists (map_insert's and map_erase's precondition) ----
+# Pigeonhole, by counting in the proof only (nothing is stored): the slots in
+# use hold distinct indices below the capacity, so at most capacity of them
+# are in use, and there are at least 2 x capacity slots (geometry).
+# Recursive counts need termination measures, hence Decreases(None) on
+# geometry, word and slot_word above.
+
+@Pure
+def slots_distinct(t: List[int]) -> bool:
+    """No two slots in use hold the same index (part of map_ok)."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Decreases(None)
+    return Forall2(int, int, lambda p, q: (Implies(
+        0 <= p and p <= t[H_MASK] and 0 <= q and q <= t[H_MASK] and p != q and
+        slot_word(t, p, SLOT_FLOW) >= 0,
+        slot_word(t, p, SLOT_FLOW) != slot_word(t, q, SLOT_FLOW)),
+        [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]]))
+
+
+@Pure
+def slots_holding(t: List[int], n: int, x: int) -> int:
+    """How many of slots 0 .. n-1 hold index x."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t) and 0 <= n and n <= t[H_MASK] + 1)
+    Decreases(n)
+    if n == 0:
+        return 0
+    return slots_holding(t, n - 1, x) + (1 if slot_word(t, n - 1, SLOT_FLOW) == x else 0)
+
+
+@Pure
+def slots_below(t: List[int], n: int, m: int) -> int:
+    """How many of slots 0 .. n-1 hold an index in 0 .. m-1."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t) and 0 <= n and n <= t[H_MASK] + 1)
+    Decreases(n)
+    if n == 0:
+        return 0
+    return slots_below(t, n - 1, m) + (
+        1 if 0 <= slot_word(t, n - 1, SLOT_FLOW) and slot_word(t, n - 1, SLOT_FLOW) < m else 0)
+
+
+@Pure
+def holding_le1(t: List[int], n: int, x: int) -> bool:
+    """Lemma: with distinct indices, at most one of slots 0 .. n-1 holds x."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t) and 0 <= n and n <= t[H_MASK] + 1)
+    Requires(0 <= x and slots_distinct(t))
+    Decreases(n)
+    Ensures(Result())
+    Ensures(0 <= slots_holding(t, n, x) and slots_holding(t, n, x) <= 1)
+    Ensures(Implies(slots_holding(t, n, x) == 1, Exists(int, lambda s: (
+        0 <= s and s < n and slot_word(t, s, SLOT_FLOW) == x, [[slot_word(t, s, SLOT_FLOW)]]))))
+    return n == 0 or holding_le1(t, n - 1, x)
+
+
+@Pure
+def below_split(t: List[int], n: int, m: int) -> bool:
+    """Lemma: no slot holds an index in 0 .. m-1 when m <= 0; otherwise the
+    slots below n holding one of 0 .. m-1 are those holding one of 0 .. m-2
+    and those holding m-1."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t) and 0 <= n and n <= t[H_MASK] + 1)
+    Decreases(n)
+    Ensures(Result())
+    Ensures(Implies(m <= 0, slots_below(t, n, m) == 0))
+    Ensures(Implies(m >= 1, slots_below(t, n, m) == slots_below(t, n, m - 1) + slots_holding(t, n, m - 1)))
+    return n == 0 or below_split(t, n - 1, m)
+
+
+@Pure
+def below_le(t: List[int], n: int, m: int) -> bool:
+    """Lemma (pigeonhole): with distinct indices, at most m of slots 0 .. n-1 hold one of 0 .. m-1."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t) and 0 <= n and n <= t[H_MASK] + 1 and 0 <= m)
+    Requires(slots_distinct(t))
+    Decreases(m)
+    Ensures(Result())
+    Ensures(slots_below(t, n, m) <= m)
+    if m == 0:
+        return below_split(t, n, m)
+    return below_split(t, n, m) and holding_le1(t, n, m - 1) and below_le(t, n, m - 1)
+
+
+@Pure
+def empty_below(t: List[int], n: int, m: int) -> bool:
+    """Lemma: when fewer than n of slots 0 .. n-1 hold one of 0 .. m-1, one holds none of them."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t) and 0 <= n and n <= t[H_MASK] + 1)
+    Requires(slots_below(t, n, m) < n)
+    Decreases(n)
+    Ensures(Result())
+    Ensures(Exists(int, lambda s: (0 <= s and s < n and
+                                   (slot_word(t, s, SLOT_FLOW) < 0 or slot_word(t, s, SLOT_FLOW) >= m),
+                                   [[slot_word(t, s, SLOT_FLOW)]])))
+    if slot_word(t, n - 1, SLOT_FLOW) < 0 or slot_word(t, n - 1, SLOT_FLOW) >= m:
+        return True
+    return empty_below(t, n - 1, m)
+
+
+@Pure
+def slot_free(t: List[int]) -> bool:
+    """Lemma: under map_ok some slot is empty (used slots hold distinct
+    indices below the capacity, and there are at least twice as many slots)."""
+    Requires(Acc(list_pred(t), 1/2) and map_ok(t))
+    Ensures(Result())
+    Ensures(Exists(int, lambda w: (0 <= w and w <= t[H_MASK] and slot_word(t, w, SLOT_FLOW) < 0,
+                                   [[slot_word(t, w, SLOT_FLOW)]])))
+    return below_le(t, t[H_MASK] + 1, t[H_CAPACITY]) and empty_below(t, t[H_MASK] + 1, t[H_CAPACITY])
+

@@ -624,3 +624,65 @@ def expired(A: Table, now: int, timeout: int) -> Table:
     """Every flow with now - last_seen >= timeout freed, oldest first."""
     Decreases(None)
     return expired_fuel(A, now, timeout, A.cap)
+
+
+# ---- the flow map's stores (flowmap.py) ----
+
+@Opaque
+@Pure
+def abstract_sealed(t: List[int]) -> Table:
+    """abstract(t), opaque: the map's contracts say that this does not
+    change, and a caller that wants abstract(t) asserts
+    Reveal(abstract_sealed(t)) == abstract(t) before and after the call
+    (so the body stays out of the proofs of the map's inner functions)."""
+    Requires(Acc(list_pred(t), 1/2))
+    Decreases(None)
+    return abstract(t)
+
+
+def lemma_slot_stored(S: PSeq[int], k: int, v: int) -> None:
+    """Storing a word of the map's slots (after the header, before the flow
+    records) leaves the abstract table as it is."""
+    Requires(HEADER_WORDS <= k and k < flows_at(S) and k < len(S))
+    Ensures(abs_of(S.update(k, v)) == abs_of(S))
+    Assert(at(S.update(k, v), H_CAPACITY) == at(S, H_CAPACITY) and
+           at(S.update(k, v), H_MASK) == at(S, H_MASK) and
+           at(S.update(k, v), H_COUNT) == at(S, H_COUNT) and
+           at(S.update(k, v), H_OLDEST) == at(S, H_OLDEST) and
+           at(S.update(k, v), H_NEWEST) == at(S, H_NEWEST) and
+           at(S.update(k, v), H_RING_HEAD) == at(S, H_RING_HEAD))
+    Assert(flows_at(S.update(k, v)) == flows_at(S))
+    Assert(S.update(k, v).drop(flows_at(S)) == S.drop(flows_at(S)))
+
+
+@Pure
+def coupled_but(t: List[int], i: int) -> bool:
+    """coupled, except that index i is in no slot and, live or not, need
+    not be (what flowmap.map_erase(t, i) leaves: allocator.index_free(t, i)
+    then frees i, and coupled_back gives coupled again)."""
+    Requires(Acc(list_pred(t), 1/2) and map_ok(t))
+    Decreases(None)
+    return (Forall(int, lambda s: (Implies(
+                0 <= s and s <= t[H_MASK] and slot_word(t, s, SLOT_FLOW) >= 0,
+                slot_word(t, s, SLOT_FLOW) != i and
+                flow_word(t, slot_word(t, s, SLOT_FLOW), F_LAST_SEEN) != FREE and
+                flow_word(t, slot_word(t, s, SLOT_FLOW), F_KEY1) == slot_word(t, s, SLOT_KEY1) and
+                flow_word(t, slot_word(t, s, SLOT_FLOW), F_KEY2) == slot_word(t, s, SLOT_KEY2)),
+                [[slot_word(t, s, SLOT_FLOW)]])) and
+            Forall(int, lambda x: (Implies(
+                0 <= x and x < t[H_CAPACITY] and x != i and flow_word(t, x, F_LAST_SEEN) != FREE,
+                0 <= flow_word(t, x, F_MAC) and flow_word(t, x, F_MAC) < KEY_LIMIT and
+                Exists(int, lambda s: (0 <= s and s <= t[H_MASK] and
+                                       slot_word(t, s, SLOT_FLOW) == x,
+                                       [[slot_word(t, s, SLOT_FLOW)]]))),
+                [[flow_word(t, x, F_LAST_SEEN)]])))
+
+
+@Pure
+def coupled_back(t: List[int], i: int) -> bool:
+    """Lemma: coupled_but(t, i) with i free is coupled(t)."""
+    Requires(Acc(list_pred(t), 1/2) and map_ok(t) and coupled_but(t, i))
+    Requires(0 <= i and i < t[H_CAPACITY] and flow_word(t, i, F_LAST_SEEN) == FREE)
+    Decreases(None)
+    Ensures(Result() and coupled(t))
+    return True

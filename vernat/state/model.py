@@ -653,6 +653,12 @@ def lemma_slot_stored(S: PSeq[int], k: int, v: int) -> None:
            at(S.update(k, v), H_RING_HEAD) == at(S, H_RING_HEAD))
     Assert(flows_at(S.update(k, v)) == flows_at(S))
     Assert(S.update(k, v).drop(flows_at(S)) == S.drop(flows_at(S)))
+    Assert(Reveal(abs_of(S)) == Table(at(S, H_CAPACITY), at(S, H_COUNT), at(S, H_OLDEST),
+                                      at(S, H_NEWEST), at(S, H_RING_HEAD), S.drop(flows_at(S))))
+    Assert(Reveal(abs_of(S.update(k, v))) ==
+           Table(at(S.update(k, v), H_CAPACITY), at(S.update(k, v), H_COUNT),
+                 at(S.update(k, v), H_OLDEST), at(S.update(k, v), H_NEWEST),
+                 at(S.update(k, v), H_RING_HEAD), S.update(k, v).drop(flows_at(S.update(k, v)))))
 
 
 @Pure

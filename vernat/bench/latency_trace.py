@@ -35,7 +35,6 @@ probes of whole-microsecond differences.
 """
 
 import argparse
-import json
 import os
 import re
 import signal
@@ -301,10 +300,7 @@ def measure(args, names):
         trace_all(args, names, workdir, gen, results)
     finally:
         subprocess.run(("rm", "-rf", workdir))
-    results["load_after"] = tools.load_average()
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+    tools.save_results(results, args.json)
     return 0
 
 

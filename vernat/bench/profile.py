@@ -257,10 +257,7 @@ def main(argv=None):
             sys.stdout.flush()
     finally:
         subprocess.run(("rm", "-rf", workdir))
-    results["load_after"] = tools.load_average()
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+    tools.save_results(results, args.json)
 
 
 if __name__ == "__main__":

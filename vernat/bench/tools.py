@@ -1,6 +1,7 @@
 """The live benchmark's instruments: the generator and the probe sink (small C programs
 compiled on first use), the sink's counter, the DUT core's busy time (/proc/stat)."""
 
+import json
 import os
 import re
 import shutil
@@ -140,6 +141,15 @@ class BusyMeter:
     def stop(self):
         t1, idle1 = cpu_idle_ns(self.cpu)
         return max(0, (t1 - self.t0) - (idle1 - self.idle0))
+
+
+def save_results(results, path):
+    """End of a measurement: record the load after it, and write the results
+    as JSON when a file was asked for (`--json FILE`)."""
+    results["load_after"] = load_average()
+    if path:
+        with open(path, "w") as f:
+            json.dump(results, f, indent=2)
 
 
 def load_average():

@@ -35,6 +35,18 @@ def test_only_a_clean_success_proves():
     assert run.parse_output("")[0] is False
 
 
+def test_a_silicon_crash_names_the_java_exception():
+    # what Nagini prints when Silicon throws: the Java trace, then its own
+    text = ("java.lang.RuntimeException: viper.silicon.interfaces.decider.ProverError: z3 died\n"
+            "\tat viper.silicon.Silicon.verify(Silicon.scala:1)\n"
+            "Traceback (most recent call last):\n"
+            "AttributeError: 'NoneType' object has no attribute 'to_string'\n")
+    ok, errors = run.parse_output(text)
+    assert not ok
+    assert errors[0]["message"].startswith("Silicon crashed: java.lang.RuntimeException")
+    assert "z3 died" in errors[0]["message"]
+
+
 def _fake_nagini(tmp_path, output, code):
     script = tmp_path / "nagini"
     script.write_text(f"#!/bin/sh\nprintf '%s\\n' '{output}'\nexit {code}\n")

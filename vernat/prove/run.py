@@ -34,6 +34,9 @@ _IDE = re.compile(r"^(?P<file>[^:\s]+\.py):(?P<line>\d+):(?P<col>\d+):\d+:\d+: e
 # translation and type errors: "... (path@line.col)"
 _AT = re.compile(r"^(?P<msg>.*?)\s*\((?P<file>[^()\s]+\.py)@(?P<line>\d+)\.(?P<col>\d+)\)\s*$")
 _TOOK = re.compile(r"Verification took ([0-9.]+) seconds")
+# a crash inside Silicon: Nagini prints the Java stack trace, then its own
+# Python traceback; the Java exception's first line says what happened
+_JAVA = re.compile(r"^(?:Caused by: )?(?P<exc>(?:[a-z]\w*\.)+\w*(?:Exception|Error))(?::\s*(?P<msg>.*))?$")
 
 
 def module_functions(name):
@@ -66,6 +69,12 @@ def parse_output(text, modules=MODULES):
             errors.append({"where": where, "message": m["msg"].strip()})
     ok = "Verification successful" in text and not errors
     if not ok and not errors:
+        java = [m for m in (_JAVA.match(l.strip()) for l in text.splitlines()) if m]
+        if java:
+            first = java[0]
+            message = first["exc"] + (f": {first['msg']}" if first["msg"] else "")
+            errors.append({"where": "", "message": f"Silicon crashed: {message[:300]}"})
+            return ok, errors
         tail = [l for l in text.strip().splitlines() if l.strip()]
         errors.append({"where": "", "message": " | ".join(tail[-3:]) or "Nagini printed nothing"})
     return ok, errors

@@ -49,7 +49,7 @@ from nagini_contracts.contracts import (
 )
 from vernat.state.model import abstract, abstract_sealed, lemma_slot_stored, coupled, coupled_but
 from vernat.state.ghost import (
-    geometry, cap, flows_base, word, flow_word, slot_word, probe_dist, hash_of, home_of, map_ok,
+    geometry, cap, flows_base, word, flow_word, link_word, ring_word, slot_word, probe_dist, hash_of, home_of, map_ok,
     hole_ok, shift_ok, held,
 )
 from vernat.state.layout import (
@@ -642,6 +642,17 @@ def map_erase(t: List[int], i: int) -> None:
     Ensures(map_ok(t))
     # the records' side (model.coupled) holds again but for i
     Ensures(Implies(Old(coupled(t)), coupled_but(t, i)))
+    # the frame restated on the words the allocator's invariant names, so
+    # that a caller keeps allocator_ok without index arithmetic of its own
+    Ensures(Forall2(int, int, lambda x, f: (Implies(
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS,
+        flow_word(t, x, f) == Old(flow_word(t, x, f))), [[flow_word(t, x, f)]])))
+    Ensures(Forall2(int, int, lambda x, f: (Implies(
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < 2,
+        link_word(t, x, f) == Old(link_word(t, x, f))), [[link_word(t, x, f)]])))
+    Ensures(Forall(int, lambda x: (Implies(0 <= x and x < t[H_CAPACITY],
+        ring_word(t, x, 0) == Old(ring_word(t, x, 0)) and ring_word(t, x, 1) == Old(ring_word(t, x, 1))),
+        [[ring_word(t, x, 0)], [ring_word(t, x, 1)]])))
     Assert(Reveal(abstract_sealed(t)) == abstract(t))
     r = flow_at(t, i)
     j = map_slot_of(t, i, map_home(t, t[r + F_KEY1], t[r + F_KEY2]))
@@ -656,6 +667,16 @@ def map_erase(t: List[int], i: int) -> None:
         0 <= x and x < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS,
         word(t, flows_base(t) + FLOW_WORDS * x + f) == flow_word(t, x, f) and
         flow_word(t, x, f) == Old(flow_word(t, x, f))), [[flow_word(t, x, f)]])))
+    Assert(Forall2(int, int, lambda x, f: (Implies(
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < 2,
+        word(t, flows_base(t) + FLOW_WORDS * t[H_CAPACITY] + 2 * x + f) == link_word(t, x, f) and
+        link_word(t, x, f) == Old(link_word(t, x, f))), [[link_word(t, x, f)]])))
+    Assert(Forall(int, lambda x: (Implies(0 <= x and x < t[H_CAPACITY],
+        word(t, flows_base(t) + 6 * t[H_CAPACITY] + x) == ring_word(t, x, 0) and
+        ring_word(t, x, 0) == Old(ring_word(t, x, 0))), [[ring_word(t, x, 0)]])))
+    Assert(Forall(int, lambda x: (Implies(0 <= x and x < t[H_CAPACITY],
+        word(t, flows_base(t) + 7 * t[H_CAPACITY] + x) == ring_word(t, x, 1) and
+        ring_word(t, x, 1) == Old(ring_word(t, x, 1))), [[ring_word(t, x, 1)]])))
     Assert(Forall(int, lambda q: (Implies(
         0 <= q and q <= t[H_MASK] and Old(slot_word(t, q, SLOT_FLOW)) >= 0 and
         Old(slot_word(t, q, SLOT_FLOW)) != i,

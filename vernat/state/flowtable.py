@@ -31,13 +31,17 @@ allocator and the map, and folds it back, which re-proves the invariant.
 from typing import List
 
 from nagini_contracts.contracts import (
-    Requires, Ensures, Result, Old, Implies, Forall, Assert, Fold, Unfold,
+    Requires, Ensures, Result, Old, Implies, Forall, Forall2, Assert, Fold, Unfold, Invariant, Previous,
+    Acc, list_pred,
 )
 from vernat.state.model import (
     table, state, capacity, full, find, live, key1_of, key2_of, mac_of, next_free,
-    expired, touched, added, abstract, holds, records_match,
+    expired, expired_fuel, last_seen_of, touched, added, abstract, holds, records_match,
+    coupled, coupled_but, coupled_back,
 )
-from vernat.state.ghost import flow_word
+from vernat.state.ghost import (
+    word, flow_word, slot_word, cap, allocator_ok, map_ok, slot_free,
+)
 
 from vernat.state.layout import (
     H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT,
@@ -151,16 +155,89 @@ def flow_expire(t: List[int], now: int, timeout: int) -> int:
     Ensures(table(t) and state(t) == expired(Old(state(t)), now, timeout))
     Ensures(capacity(state(t)) == Old(capacity(state(t))) and Result() >= 0)
     removed = 0
-    for step in range(t[H_CAPACITY]):
-        i = index_oldest(t)
+    Unfold(table(t))
+    n = t[H_CAPACITY]
+    Assert(records_match(t))
+    Fold(table(t))
+    # the loop's bound is the definition's fuel (model.expired): both stop
+    # after at most capacity removals
+    for step in range(n):
+        Invariant(table(t) and capacity(state(t)) == n and removed >= 0)
+        Invariant(expired_fuel(state(t), now, timeout, n - len(Previous(step))) ==
+                  expired(Old(state(t)), now, timeout))
+        i = _expired_oldest(t, now, timeout)
         if i < 0:
             break
-        if now - t[flow_at(t, i) + F_LAST_SEEN] < timeout:
-            break
-        map_erase(t, i)
-        index_free(t, i)
+        _remove(t, i)
         removed += 1
     return removed
+
+
+def _expired_oldest(t: List[int], now: int, timeout: int) -> int:
+    """The oldest flow if it is live and now - last_seen >= timeout, else -1.
+    (Live is checked too: that every listed index is live is not proven, and
+    index_free needs it.)"""
+    Requires(table(t))
+    Ensures(table(t) and state(t) == Old(state(t)))
+    Ensures(Result() == (state(t).oldest if state(t).oldest >= 0 and live(state(t), state(t).oldest) and
+                         now - last_seen_of(state(t), state(t).oldest) >= timeout else -1))
+    Unfold(table(t))
+    Assert(records_match(t))
+    i = index_oldest(t)
+    if i < 0:
+        Fold(table(t))
+        return -1
+    seen = t[flow_at(t, i) + F_LAST_SEEN]
+    if seen == FREE or now - seen < timeout:
+        Fold(table(t))
+        return -1
+    Fold(table(t))
+    return i
+
+
+def _remove(t: List[int], i: int) -> None:
+    """Remove live flow i: out of the map, then its index freed. Each half
+    keeps the other module's invariant itself, so the Fold here is cheap."""
+    Requires(table(t) and live(state(t), i))
+    Ensures(table(t))
+    Unfold(table(t))
+    Assert(records_match(t))
+    _erase_keeping(t, i)
+    _free_keeping(t, i)
+    Assert(coupled_back(t, i))
+    Fold(table(t))
+
+
+def _erase_keeping(t: List[int], i: int) -> None:
+    """map_erase, keeping the allocator's invariant (it stores no record,
+    link or ring word) and handing coupled over as coupled_but."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled(t))
+    Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Ensures(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled_but(t, i))
+    Ensures(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Assert(slot_free(t))
+    map_erase(t, i)
+    # the allocator's header words did not move: map_erase's frame names
+    # them word(t, w), allocator_ok reads t[w]; without these terms Z3
+    # searched for 20 min
+    Assert(word(t, H_COUNT) == Old(word(t, H_COUNT)) and word(t, H_OLDEST) == Old(word(t, H_OLDEST)) and
+           word(t, H_NEWEST) == Old(word(t, H_NEWEST)) and
+           word(t, H_RING_HEAD) == Old(word(t, H_RING_HEAD)))
+
+
+def _free_keeping(t: List[int], i: int) -> None:
+    """index_free, keeping the map's invariant and coupled_but (it stores no
+    slot word, and only i's record)."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled_but(t, i))
+    Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Ensures(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled_but(t, i))
+    Ensures(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) == FREE)
+    index_free(t, i)
+    # the slots did not move: index_free's frame restated slot by slot so
+    # that map_ok's and coupled_but's quantifiers meet their old instances
+    Assert(Forall2(int, int, lambda s, f: (Implies(0 <= s and s <= t[H_MASK] and 0 <= f and f < 4,
+        slot_word(t, s, f) == Old(slot_word(t, s, f))),
+        [[slot_word(t, s, f)], [Old(slot_word(t, s, f))]])))
 
 
 def flow_is_allocated(t: List[int], i: int) -> bool:

@@ -612,9 +612,11 @@ def freed(A: Table, i: int) -> Table:
 
 @Pure
 def expired_fuel(A: Table, now: int, timeout: int, fuel: int) -> Table:
-    """At most `fuel` times: free the oldest flow if now - last_seen >= timeout."""
+    """At most `fuel` times: free the oldest flow if it is live and
+    now - last_seen >= timeout (flowtable._expired_oldest tests both)."""
     Decreases(fuel)
-    if fuel <= 0 or A.oldest < 0 or now - last_seen_of(A, A.oldest) < timeout:
+    if (fuel <= 0 or A.oldest < 0 or not live(A, A.oldest) or
+            now - last_seen_of(A, A.oldest) < timeout):
         return A
     return expired_fuel(freed(A, A.oldest), now, timeout, fuel - 1)
 

@@ -313,43 +313,6 @@ def ring_match(t: List[int]) -> bool:
         at(ToSeq(t), H_NEWEST), at(ToSeq(t), H_RING_HEAD), ToSeq(t).drop(flows_at(ToSeq(t))))
 
 
-@Opaque
-@Pure
-def ring_pair_match(t: List[int], i: int, p: int) -> bool:
-    """Lemma (true; use it in an Assert): index i's ring position and ring
-    position p's index in abstract(t) are t's, as the same references
-    (`is`: the words that allocator._ring_swap reads are stored back,
-    docs/prove-notes/README.md item 7). Opaque, unlike ring_match: a caller
-    sees these two facts only, not abs_of's definition."""
-    Requires(Acc(list_pred(t), 1/2) and geometry(t))
-    Requires(0 <= i and i < t[H_CAPACITY] and 0 <= p and p < t[H_CAPACITY])
-    Decreases(None)
-    Ensures(Result())
-    Ensures(pos_of(abstract(t), i) is ring_word(t, i, R_POS) and
-            ring_index(abstract(t), p) is ring_word(t, p, R_RING))
-    return (Reveal(abs_of(ToSeq(t))) == Table(
-        at(ToSeq(t), H_CAPACITY), at(ToSeq(t), H_COUNT), at(ToSeq(t), H_OLDEST),
-        at(ToSeq(t), H_NEWEST), at(ToSeq(t), H_RING_HEAD), ToSeq(t).drop(flows_at(ToSeq(t)))) and
-            Reveal(pos_of(abstract(t), i)) == ring_of(abstract(t), i, R_POS) and
-            Reveal(ring_index(abstract(t), p)) == ring_of(abstract(t), p, R_RING))
-
-
-@Opaque
-@Pure
-def header_match(t: List[int]) -> bool:
-    """Lemma (true; use it in an Assert): abstract(t)'s header fields are
-    t's. Opaque, so that abs_of's definition stays out of the caller's proof."""
-    Requires(Acc(list_pred(t), 1/2) and geometry(t))
-    Decreases(None)
-    Ensures(Result())
-    Ensures(abstract(t).cap == t[H_CAPACITY] and abstract(t).count == t[H_COUNT] and
-            abstract(t).oldest == t[H_OLDEST] and abstract(t).newest == t[H_NEWEST] and
-            abstract(t).head == t[H_RING_HEAD])
-    return Reveal(abs_of(ToSeq(t))) == Table(
-        at(ToSeq(t), H_CAPACITY), at(ToSeq(t), H_COUNT), at(ToSeq(t), H_OLDEST),
-        at(ToSeq(t), H_NEWEST), at(ToSeq(t), H_RING_HEAD), ToSeq(t).drop(flows_at(ToSeq(t))))
-
-
 # ---- total reads and writes of a slice ----
 
 @Pure
@@ -595,20 +558,12 @@ def window_end(A: Table) -> int:
             else A.head - A.count)
 
 
-# ring_index and pos_of are opaque (revealed in ring_pair_match and
-# lemma_swapped only). Transparent, allocator._ring_swap_words (which then
-# revealed swapped in its own body: a ring_put whose position is a read of
-# the same words) made Z3 grow to 12 GB and crash (docs/progress-prove.md,
-# session 7).
-
-@Opaque
 @Pure
 def ring_index(A: Table, p: int) -> int:
     Decreases(None)
     return ring_of(A, p, R_RING)
 
 
-@Opaque
 @Pure
 def pos_of(A: Table, i: int) -> int:
     Decreases(None)
@@ -622,38 +577,12 @@ def ring_put(A: Table, p: int, i: int) -> Table:
     return with_ring(with_ring(A, p, R_RING, i), i, R_POS, p)
 
 
-@Opaque
-@Pure
-def swapped(A: Table, i: int, p: int) -> Table:
-    """Index i moved to ring position p, the index that was at p to i's old
-    position (allocator._ring_swap).
-
-    Opaque (revealed in lemma_swapped only): with its ring_put chain
-    visible beside ring_ok's quantifiers, allocator._ring_swap's proof made
-    Z3 grow past 3.5 GB in about a minute (docs/progress-prove.md,
-    session 7)."""
-    Decreases(None)
-    Ensures(Result().cap == A.cap and Result().count == A.count and
-            Result().oldest == A.oldest and Result().newest == A.newest and
-            Result().head == A.head)
-    return ring_put(ring_put(A, pos_of(A, i), ring_index(A, p)), p, i)
-
-
-def lemma_swapped(A: Table, i: int, p: int, q: int, j: int) -> None:
-    """swapped(A, i, p) is the two ring_put of allocator._ring_swap_words,
-    given the position q and the index j it reads."""
-    Ensures(Implies(q is pos_of(A, i) and j is ring_index(A, p),
-                    swapped(A, i, p) == ring_put(ring_put(A, q, j), p, i)))
-    Assert(Reveal(swapped(A, i, p)) ==
-           ring_put(ring_put(A, pos_of(A, i), ring_index(A, p)), p, i))
-
-
 @Pure
 def queued(A: Table, i: int) -> Table:
     """Index i swapped into the ring position just past the free window, the
-    index that was there into i's old position (allocator._swap_out)."""
+    index that was there into i's old position (allocator._ring_swap)."""
     Decreases(None)
-    return swapped(A, i, window_end(A))
+    return ring_put(ring_put(A, pos_of(A, i), ring_index(A, window_end(A))), window_end(A), i)
 
 
 @Pure

@@ -100,3 +100,32 @@ def test_a_time_out_removes_nagini_and_every_process_it_started(tmp_path):
         time.sleep(0.1)
     else:
         raise AssertionError(f"Nagini's child {child} outlived the time-out")
+
+
+def test_the_allocator_is_proven_in_parts_that_cover_every_function_once():
+    functions = run.module_functions("vernat.state.allocator")
+    parts = run.module_parts("vernat.state.allocator", functions)
+    assert len(parts) == 2
+    assert sorted(f for part in parts for f in part) == sorted(functions)
+    assert run.module_parts("vernat.state.flowmap", ["a", "b"]) == [["a", "b"]]
+
+
+def test_a_part_naming_a_missing_function_is_a_cross(monkeypatch, tmp_path):
+    monkeypatch.setitem(run.PARTS, "vernat.state.layout", (("no_such_function",),))
+    nagini = _fake_nagini(tmp_path, "Verification successful", 0)
+    result = run.prove_module(nagini, "vernat.state.layout", timeout=30)
+    assert not result["proven"]
+    assert "no_such_function" in result["errors"][0]["message"]
+
+
+def test_each_part_is_its_own_run_and_one_failing_part_fails_the_module(tmp_path):
+    # the fake Nagini fails the run whose --select names index_free
+    script = tmp_path / "nagini"
+    log = tmp_path / "calls"
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> {log}\n"
+                      "case \"$*\" in *index_free*) echo 'Verification failed'; exit 1;; esac\n"
+                      "echo 'Verification successful'\n")
+    script.chmod(0o755)
+    result = run.prove_module([str(script)], "vernat.state.allocator", timeout=30)
+    assert len(log.read_text().splitlines()) == 2
+    assert result["parts"] == 2 and not result["proven"]

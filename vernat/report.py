@@ -118,9 +118,9 @@ def print_flows(result):
 
 def print_prove_module(r):
     mark = "[green]✔[/]" if r["proven"] else "[red]✘[/]"
+    runs = f", {r['parts']} runs" if r.get("parts", 1) > 1 else ""
     console.print(f"{mark} {r['module']:<24} {r['seconds']:7.1f} s  "
-                  f"({len(r['functions'])} functions"
-                  f"{', %d runs' % r['parts'] if r.get('parts', 1) > 1 else ''})", highlight=False, soft_wrap=True)
+                  f"({len(r['functions'])} functions{runs})", highlight=False, soft_wrap=True)
     for e in r["errors"]:
         where = f"{e['where']}: " if e["where"] else ""
         console.print(f"    {where}{e['message']}", highlight=False, markup=False, soft_wrap=True)

@@ -127,26 +127,30 @@ def prove_module(nagini, name, timeout):
     """One module: a Nagini run per part (module_parts), in turn; ✔ only if
     every part is. The time-out applies to each part."""
     path = build.module_path(name)
+    rel = os.path.relpath(path)
     try:
         functions = module_functions(name)
         parts = module_parts(name, functions)
-    except (SyntaxError, ValueError) as e:
-        where = (f"{os.path.relpath(path)}:{e.lineno}:{e.offset}" if isinstance(e, SyntaxError)
-                 else os.path.relpath(path))
-        message = f"syntax error: {e.msg}" if isinstance(e, SyntaxError) else str(e)
-        return {"module": name, "path": os.path.relpath(path), "proven": False,
-                "functions": [], "seconds": 0.0, "nagini_seconds": None,
-                "errors": [{"where": where, "message": message}]}
-    results = [_prove_part(nagini, name, path, part, timeout) for part in parts]
+    except SyntaxError as e:
+        return _not_run(name, rel, f"{rel}:{e.lineno}:{e.offset}", f"syntax error: {e.msg}")
+    except ValueError as e:
+        return _not_run(name, rel, rel, str(e))
+    results = [_prove_part(nagini, path, part, timeout) for part in parts]
     took = [r["nagini_seconds"] for r in results]
-    return {"module": name, "path": os.path.relpath(path),
+    return {"module": name, "path": rel,
             "proven": all(r["proven"] for r in results), "functions": functions,
             "parts": len(parts), "seconds": round(sum(r["seconds"] for r in results), 1),
             "nagini_seconds": None if None in took else round(sum(took), 2),
             "errors": [e for r in results for e in r["errors"]]}
 
 
-def _prove_part(nagini, name, path, functions, timeout):
+def _not_run(name, rel, where, message):
+    """A module that Nagini was not started on, with the reason."""
+    return {"module": name, "path": rel, "proven": False, "functions": [], "seconds": 0.0,
+            "nagini_seconds": None, "errors": [{"where": where, "message": message}]}
+
+
+def _prove_part(nagini, path, functions, timeout):
     root = os.path.dirname(os.path.dirname(os.path.dirname(path)))
     command = nagini + ["--ide-mode", "--mypy-path", root,
                         "--select", ",".join(functions), path]

@@ -42,6 +42,7 @@ PARTS = {
         ("_set_header", "_set_last_seen", "_set_flow", "_set_prev", "_set_next", "_set_ring",
          "_set_pos", "_ring_put", "_ring_swap_words", "_ring_swap", "_swap_out", "_mark_free",
          "_release", "_unlink", "_clear_words", "_clear", "index_free"),
+        ("lru_unlink", "lru_append", "lru_touch"),
     ),
 }
 

@@ -27,8 +27,12 @@ store on flowtable's abstract value (`abstract(t) == with_*(Old(abstract(t)),
 ...)`, through model.py's `lemma_*_stored`), and the operations compose
 those into model.py's transitions: lru_unlink/lru_append/lru_touch give
 unlinked/appended/relinked, index_refresh touched (flowtable.flow_refresh),
-index_allocate allocated. Not yet: index_free's `freed` (the posts of its
-chain are in docs/prove-notes/free_chain_posts.patch). Not proven: that the linked
+index_allocate allocated (_take: taken and the time, then appended), and
+index_free freed (through _unlink: unlinked, _release: released, with
+_swap_out/_ring_swap: model.swapped, and _clear: cleared). Where an
+operation's proof of the invariant was slow next to other stores (minutes,
+or Z3 past several GB), one store keeping allocator_ok is its own function:
+_take, _stamp. Not proven: that the linked
 list holds exactly the allocated indices in last-seen order (only that its
 links stay in range); see docs/trust.md.
 """
@@ -41,7 +45,8 @@ from nagini_contracts.contracts import (
 from vernat.state.model import (
     abstract, at, with_header, with_rec, with_link, with_ring, links_match, prev_of, next_of,
     unlinked_prev, unlinked, linked_new, appended, relinked, touched, ring_match, next_free,
-    taken, allocated,
+    taken, allocated, ring_put, swapped, window_end, released, cleared, freed,
+    ring_pair_match, header_match, next_free_match, lemma_swapped,
     lemma_header_stored, lemma_rec_stored, lemma_link_stored, lemma_ring_stored,
 )
 from vernat.state.ghost import (
@@ -368,6 +373,56 @@ def lru_unlink(t: List[int], i: int) -> None:
         _set_header(t, H_NEWEST, prev)
 
 
+def _take(t: List[int], now: int) -> int:
+    """Take the index at the free ring's head: the head moves on, the count
+    grows, and the index is marked used at `now` (still unlinked)."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and t[H_COUNT] < t[H_CAPACITY])
+    Requires(0 <= now and now <= MAX_TIME)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != Result(),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(Result() == Old(ring_word(t, t[H_RING_HEAD], R_RING)) and
+            0 <= Result() and Result() < cap(t) and
+            Old(flow_word(t, Result(), F_LAST_SEEN)) == FREE and
+            flow_word(t, Result(), F_LAST_SEEN) == now and t[H_COUNT] == Old(t[H_COUNT]) + 1 and
+            t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]))
+    Ensures(allocator_ok(t))
+    Ensures(Result() is next_free(Old(abstract(t))))
+    Ensures(abstract(t) == with_rec(taken(Old(abstract(t))), Result(), F_LAST_SEEN, now))
+    capacity = t[H_CAPACITY]
+    count = t[H_COUNT]
+    head = t[H_RING_HEAD]
+    i = t[ring_at(t, head)]
+    Assert(i == ring_word(t, head, R_RING) and ring_word(t, i, R_POS) == head)
+    Assert(i is ring_word(t, head, R_RING))
+    Assert(next_free_match(t))
+    Assert(header_match(t))
+    _set_header(t, H_RING_HEAD, head + 1 if head + 1 < capacity else 0)
+    _set_header(t, H_COUNT, count + 1)
+    Assert(abstract(t) == taken(Old(abstract(t))))
+    _set_last_seen(t, i, now)
+    return i
+
+
 def index_allocate(t: List[int], now: int) -> int:
     """Take the index freed longest ago, mark it used at `now` and newest;
     -1 when every index is allocated."""
@@ -403,19 +458,14 @@ def index_allocate(t: List[int], now: int) -> int:
     Ensures(allocator_ok(t))
     Ensures(Implies(Result() == -1, abstract(t) == Old(abstract(t))))
     Ensures(Implies(Result() != -1, abstract(t) == allocated(Old(abstract(t)), now)))
+    # the same reference as the model's next free index (docs/prove-notes
+    # item 7), for a caller that goes on with the model's transitions
+    Ensures(Implies(Result() != -1, Result() is next_free(Old(abstract(t)))))
     capacity = t[H_CAPACITY]
     count = t[H_COUNT]
     if count >= capacity:
         return -1
-    head = t[H_RING_HEAD]
-    i = t[ring_at(t, head)]
-    Assert(i == ring_word(t, head, R_RING) and ring_word(t, i, R_POS) == head)
-    Assert(ring_match(t))
-    Assert(i == next_free(abstract(t)))
-    _set_header(t, H_RING_HEAD, head + 1 if head + 1 < capacity else 0)
-    _set_header(t, H_COUNT, count + 1)
-    Assert(abstract(t) == taken(Old(abstract(t))))
-    _set_last_seen(t, i, now)
+    i = _take(t, now)
     lru_append(t, i)
     return i
 
@@ -451,6 +501,41 @@ def lru_touch(t: List[int], i: int) -> None:
         lru_append(t, i)
 
 
+def _stamp(t: List[int], i: int, now: int) -> None:
+    """Allocated index i seen at `now`, keeping the invariant. Apart from
+    index_refresh: with lru_touch's frames in the same proof, free_ok took
+    Z3 minutes (docs/progress-prove.md, session 8)."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= i and i < cap(t))
+    Requires(flow_word(t, i, F_LAST_SEEN) != FREE and 0 <= now and now <= MAX_TIME)
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(flow_word(t, i, F_LAST_SEEN) == now)
+    Ensures(allocator_ok(t))
+    Ensures(abstract(t) == with_rec(Old(abstract(t)), i, F_LAST_SEEN, now))
+    _set_last_seen(t, i, now)
+
+
 def index_refresh(t: List[int], i: int, now: int) -> None:
     """Mark allocated index i used at `now` (now >= every stored time)."""
     Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= i and i < cap(t))
@@ -482,7 +567,7 @@ def index_refresh(t: List[int], i: int, now: int) -> None:
             slot_word(t, s, f) == Old(slot_word(t, s, f))),
             [[slot_word(t, s, f)], [Old(slot_word(t, s, f))]])))
     lru_touch(t, i)
-    _set_last_seen(t, i, now)
+    _stamp(t, i, now)
 
 
 def _ring_put(t: List[int], p: int, i: int) -> None:
@@ -512,6 +597,7 @@ def _ring_put(t: List[int], p: int, i: int) -> None:
             ring_word(t, k, R_RING) == Old(ring_word(t, k, R_RING))), [[ring_word(t, k, R_RING)]])))
     Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i,
             ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
+    Ensures(abstract(t) == ring_put(Old(abstract(t)), p, i))
     _set_ring(t, p, i)
     _set_pos(t, i, p)
 
@@ -547,6 +633,10 @@ def _ring_swap_words(t: List[int], i: int, p: int, q: int, j: int) -> None:
             ring_word(t, k, R_RING) == Old(ring_word(t, k, R_RING))), [[ring_word(t, k, R_RING)]])))
     Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i and k != j,
             ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
+    Ensures(Implies(q is Old(ring_word(t, i, R_POS)) and j is Old(ring_word(t, p, R_RING)),
+            abstract(t) == swapped(Old(abstract(t)), i, p)))
+    Assert(ring_pair_match(t, i, p))
+    lemma_swapped(abstract(t), i, p, q, j)
     _ring_put(t, q, j)
     _ring_put(t, p, i)
 
@@ -581,9 +671,11 @@ def _ring_swap(t: List[int], i: int, p: int) -> None:
     Ensures(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i and
                                            k != Old(ring_word(t, p, R_RING)),
             ring_word(t, k, R_POS) == Old(ring_word(t, k, R_POS))), [[ring_word(t, k, R_POS)]])))
+    Ensures(abstract(t) == swapped(Old(abstract(t)), i, p))
     q = t[pos_at(t, i)]
     j = t[ring_at(t, p)]
     Assert(q == ring_word(t, i, R_POS) and j == ring_word(t, p, R_RING))
+    Assert(q is ring_word(t, i, R_POS) and j is ring_word(t, p, R_RING))
     Assert(ring_word(t, j, R_POS) == p and ring_word(t, q, R_RING) == i)
     _ring_swap_words(t, i, p, q, j)
 
@@ -620,6 +712,7 @@ def _swap_out(t: List[int], i: int, p: int) -> None:
     Ensures(ring_ok(t))
     Ensures(free_ok(t))
     Ensures(links_ok(t))
+    Ensures(abstract(t) == swapped(Old(abstract(t)), i, p))
     j = t[ring_at(t, p)]
     Assert(j == ring_word(t, p, R_RING) and ring_word(t, j, R_POS) == p)
     Assert(flow_word(t, j, F_LAST_SEEN) != FREE)
@@ -660,9 +753,13 @@ def _mark_free(t: List[int], i: int) -> None:
     Ensures(free_ok(t))
     Ensures(ring_ok(t))
     Ensures(links_ok(t))
+    Ensures(abstract(t) == with_header(with_rec(Old(abstract(t)), i, F_LAST_SEEN, FREE),
+                                       H_COUNT, Old(abstract(t)).count - 1))
     Assert(Forall(int, lambda k: (Implies(0 <= k and k < cap(t) and k != i,
            ring_word(t, k, R_POS) != ring_word(t, i, R_POS)), [[ring_word(t, k, R_POS)]])))
     count = t[H_COUNT]
+    Assert(links_match(t))
+    Assert(count == abstract(t).count)
     _set_last_seen(t, i, FREE)
     _set_header(t, H_COUNT, count - 1)
 
@@ -699,12 +796,15 @@ def _release(t: List[int], i: int) -> None:
     Ensures(ring_ok(t))
     Ensures(free_ok(t))
     Ensures(links_ok(t))
+    Ensures(abstract(t) == released(Old(abstract(t)), i))
     capacity = t[H_CAPACITY]
     count = t[H_COUNT]
     p = t[H_RING_HEAD] + capacity - count
     if p >= capacity:
         p = p - capacity
     Assert(ring_offset(t, p) == capacity - count)
+    Assert(header_match(t))
+    Assert(p == window_end(abstract(t)))
     _swap_out(t, i, p)
     _mark_free(t, i)
 
@@ -735,6 +835,7 @@ def _unlink(t: List[int], i: int) -> None:
     Ensures(links_ok(t))
     Ensures(free_ok(t))
     Ensures(ring_ok(t))
+    Ensures(abstract(t) == unlinked(Old(abstract(t)), i))
     lru_unlink(t, i)
 
 
@@ -768,6 +869,7 @@ def _clear_words(t: List[int], i: int) -> None:
     Ensures(flow_word(t, i, F_KEY1) == 0 and flow_word(t, i, F_KEY2) == 0 and
             flow_word(t, i, F_MAC) == 0)
     Ensures(link_word(t, i, L_PREV) == -1 and link_word(t, i, L_NEXT) == -1)
+    Ensures(abstract(t) == cleared(Old(abstract(t)), i))
     _set_flow(t, i, F_KEY1, 0)
     _set_flow(t, i, F_KEY2, 0)
     _set_flow(t, i, F_MAC, 0)
@@ -808,6 +910,7 @@ def _clear(t: List[int], i: int) -> None:
     Ensures(free_ok(t))
     Ensures(ring_ok(t))
     Ensures(links_ok(t))
+    Ensures(abstract(t) == cleared(Old(abstract(t)), i))
     _clear_words(t, i)
 
 
@@ -843,6 +946,7 @@ def index_free(t: List[int], i: int) -> None:
             flow_word(t, i, F_MAC) == 0)
     Ensures(link_word(t, i, L_PREV) == -1 and link_word(t, i, L_NEXT) == -1)
     Ensures(allocator_ok(t))
+    Ensures(abstract(t) == freed(Old(abstract(t)), i))
     _unlink(t, i)
     _release(t, i)
     _clear(t, i)

@@ -259,7 +259,19 @@ def map_insert(t: List[int], i: int) -> int:
         slot_word(t, s, SLOT_KEY1) == Old(slot_word(t, s, SLOT_KEY1)) and
         slot_word(t, s, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2))),
         [[slot_word(t, s, SLOT_FLOW)]])))
-    Ensures(map_ok(t))   # last: it is proven from the frames above
+    Ensures(map_ok(t))   # proven from the frames above (the Asserts below)
+    # the frame restated on the words the allocator's invariant names (as
+    # map_erase), so that a caller keeps allocator_ok without index
+    # arithmetic of its own
+    Ensures(Forall2(int, int, lambda x, f: (Implies(
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS,
+        flow_word(t, x, f) == Old(flow_word(t, x, f))), [[flow_word(t, x, f)]])))
+    Ensures(Forall2(int, int, lambda x, f: (Implies(
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < 2,
+        link_word(t, x, f) == Old(link_word(t, x, f))), [[link_word(t, x, f)]])))
+    Ensures(Forall(int, lambda x: (Implies(0 <= x and x < t[H_CAPACITY],
+        ring_word(t, x, 0) == Old(ring_word(t, x, 0)) and ring_word(t, x, 1) == Old(ring_word(t, x, 1))),
+        [[ring_word(t, x, 0)], [ring_word(t, x, 1)]])))
     Assert(Reveal(abstract_sealed(t)) == abstract(t))
     r = flow_at(t, i)
     k1 = t[r + F_KEY1]
@@ -299,6 +311,23 @@ def map_insert(t: List[int], i: int) -> int:
            (slot_word(t, p, SLOT_KEY1) != slot_word(t, q, SLOT_KEY1) or
             slot_word(t, p, SLOT_KEY2) != slot_word(t, q, SLOT_KEY2))),
            [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))
+    # map_ok before the frames below are in the proof's context (with them,
+    # Z3 did not finish map_ok in 19 min)
+    Assert(map_ok(t))
+    Assert(Forall2(int, int, lambda x, f: (Implies(
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS,
+        word(t, flows_base(t) + FLOW_WORDS * x + f) == flow_word(t, x, f) and
+        flow_word(t, x, f) == Old(flow_word(t, x, f))), [[flow_word(t, x, f)]])))
+    Assert(Forall2(int, int, lambda x, f: (Implies(
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < 2,
+        word(t, flows_base(t) + FLOW_WORDS * t[H_CAPACITY] + 2 * x + f) == link_word(t, x, f) and
+        link_word(t, x, f) == Old(link_word(t, x, f))), [[link_word(t, x, f)]])))
+    Assert(Forall(int, lambda x: (Implies(0 <= x and x < t[H_CAPACITY],
+        word(t, flows_base(t) + 6 * t[H_CAPACITY] + x) == ring_word(t, x, 0) and
+        ring_word(t, x, 0) == Old(ring_word(t, x, 0))), [[ring_word(t, x, 0)]])))
+    Assert(Forall(int, lambda x: (Implies(0 <= x and x < t[H_CAPACITY],
+        word(t, flows_base(t) + 7 * t[H_CAPACITY] + x) == ring_word(t, x, 1) and
+        ring_word(t, x, 1) == Old(ring_word(t, x, 1))), [[ring_word(t, x, 1)]])))
     return s
 
 

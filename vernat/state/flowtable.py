@@ -37,53 +37,179 @@ from nagini_contracts.contracts import (
 from vernat.state.model import (
     table, state, capacity, full, find, live, key1_of, key2_of, mac_of, next_free,
     expired, expired_fuel, expired_step, last_seen_of, freed, touched, added, abstract, holds, records_match,
-    coupled, coupled_but, coupled_back,
+    coupled, coupled_but, coupled_back, allocated, with_rec, key_absent, live_count, ring_match,
 )
 from vernat.state.ghost import (
-    word, flow_word, slot_word, cap, allocator_ok, map_ok, slot_free,
+    word, flow_word, link_word, ring_word, slot_word, cap, allocator_ok, map_ok, slot_free, geometry,
 )
 
 from vernat.state.layout import (
     H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT,
     HEADER_WORDS, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2, SLOT_EMPTY, F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE,
-    L_PREV, L_NEXT, slot_at, flow_at, link_at, ring_at, pos_at, cache_hint,
+    L_PREV, L_NEXT, R_RING, R_POS, SLOT_WORDS, FLOW_WORDS, LINK_WORDS, RING_WORDS, SALT_LIMIT,
+    MAX_CAPACITY, slot_at, flow_at, link_at, ring_at, pos_at, cache_hint,
 )
 from vernat.state.flowmap import key_hash, map_find, map_insert, map_erase, map_prefetch
 from vernat.state.allocator import (
-    index_allocate, index_refresh, index_free, index_oldest, index_is_allocated,
+    index_allocate, index_refresh, index_free, index_oldest, index_is_allocated, _set_flow,
 )
 
 
-def table_init(t: List[int], capacity: int, nslots: int, salt: int) -> None:
-    """Make t (int64, layout.table_words(capacity) long) an empty table:
+def table_init(t: List[int], max_flows: int, nslots: int, salt: int) -> None:
+    """Make t (int64, layout.table_words(max_flows) long) an empty table:
     no flow stored, every index free, indices queued 0, 1, 2, ... so the
-    first flows get the lowest ports. nslots must be layout.slots_for(capacity)."""
+    first flows get the lowest ports. nslots must be layout.slots_for(max_flows)."""
+    Requires(Acc(list_pred(t)) and 1 <= max_flows and max_flows <= MAX_CAPACITY)
+    Requires(2 * max_flows <= nslots and nslots <= 4 * MAX_CAPACITY)
+    Requires(len(t) == HEADER_WORDS + SLOT_WORDS * nslots + (FLOW_WORDS + LINK_WORDS + RING_WORDS) * max_flows)
+    Ensures(table(t) and capacity(state(t)) == max_flows)
+    Ensures(not full(state(t)) and next_free(state(t)) == 0)
+    Ensures(Forall(int, lambda i: (not live(state(t), i), [[live(state(t), i)]])))
+    _init_header(t, max_flows, nslots, salt)
+    _init_slots(t, nslots)
+    _init_indices(t, max_flows)
+    Assert(records_match(t) and ring_match(t))
+    Fold(table(t))
+
+
+def _put(t: List[int], w: int, v: int) -> None:
+    """t[w] = v, table_init's one store: every other word unchanged (a lean
+    frame; Nagini's stores are sequence updates, and eight of them per loop
+    iteration beside quantified invariants grew Z3 past 3 GB)."""
+    Requires(Acc(list_pred(t)) and 0 <= w and w < len(t))
+    Ensures(Acc(list_pred(t)) and len(t) == Old(len(t)) and word(t, w) == v)
+    Ensures(Forall(int, lambda x: (Implies(0 <= x and x < len(t) and x != w,
+        word(t, x) == Old(word(t, x))), [[word(t, x)]])))
+    t[w] = v
+
+
+def _init_header(t: List[int], max_flows: int, nslots: int, salt: int) -> None:
+    """The header of an empty table: no flow, an empty list, the ring's head
+    at position 0, the salt cut to 32 bits."""
+    Requires(Acc(list_pred(t)) and 1 <= max_flows and max_flows <= MAX_CAPACITY)
+    Requires(2 * max_flows <= nslots and nslots <= 4 * MAX_CAPACITY)
+    Requires(len(t) == HEADER_WORDS + SLOT_WORDS * nslots + (FLOW_WORDS + LINK_WORDS + RING_WORDS) * max_flows)
+    Ensures(Acc(list_pred(t)) and len(t) == Old(len(t)) and geometry(t))
+    Ensures(t[H_CAPACITY] == max_flows and t[H_MASK] == nslots - 1 and t[H_COUNT] == 0 and
+            t[H_OLDEST] == -1 and t[H_NEWEST] == -1 and t[H_RING_HEAD] == 0 and
+            0 <= t[H_SALT] and t[H_SALT] < SALT_LIMIT)
     for w in range(HEADER_WORDS):
-        t[w] = 0
-    t[H_CAPACITY] = capacity
-    t[H_MASK] = nslots - 1
-    t[H_COUNT] = 0
-    t[H_OLDEST] = -1
-    t[H_NEWEST] = -1
-    t[H_SALT] = salt & 0xFFFFFFFF
+        Invariant(Acc(list_pred(t)) and len(t) == Old(len(t)))
+        _put(t, w, 0)
+    _put(t, H_CAPACITY, max_flows)
+    _put(t, H_MASK, nslots - 1)
+    _put(t, H_COUNT, 0)
+    _put(t, H_OLDEST, -1)
+    _put(t, H_NEWEST, -1)
+    _put(t, H_RING_HEAD, 0)
+    # the low 32 bits (as salt & 0xFFFFFFFF on an int64)
+    _put(t, H_SALT, salt % SALT_LIMIT)
+    # each store's frame carries the ones before it to the words named here
+    Assert(word(t, H_CAPACITY) == max_flows and word(t, H_MASK) == nslots - 1 and
+           word(t, H_COUNT) == 0 and word(t, H_OLDEST) == -1 and word(t, H_NEWEST) == -1 and
+           word(t, H_RING_HEAD) == 0 and word(t, H_SALT) == salt % SALT_LIMIT)
+
+
+def _init_slots(t: List[int], nslots: int) -> None:
+    """Every slot empty."""
+    Requires(Acc(list_pred(t)) and geometry(t) and nslots == t[H_MASK] + 1)
+    Ensures(Acc(list_pred(t)) and len(t) == Old(len(t)) and geometry(t))
+    Ensures(t[H_CAPACITY] == Old(t[H_CAPACITY]) and t[H_MASK] == Old(t[H_MASK]) and
+            t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and
+            t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]) and
+            t[H_SALT] == Old(t[H_SALT]))
+    Ensures(Forall(int, lambda q: (Implies(0 <= q and q < nslots,
+        slot_word(t, q, SLOT_FLOW) == SLOT_EMPTY), [[slot_word(t, q, SLOT_FLOW)]])))
     for s in range(nslots):
-        at = slot_at(t, s)
-        t[at + SLOT_FLOW] = SLOT_EMPTY
-        t[at + SLOT_HOME] = 0
-        t[at + SLOT_KEY1] = 0
-        t[at + SLOT_KEY2] = 0
-    for i in range(capacity):
-        r = flow_at(t, i)
-        t[r + F_KEY1] = 0
-        t[r + F_KEY2] = 0
-        t[r + F_MAC] = 0
-        t[r + F_LAST_SEEN] = FREE
-        r = link_at(t, i)
-        t[r + L_PREV] = -1
-        t[r + L_NEXT] = -1
-        t[ring_at(t, i)] = i
-        t[pos_at(t, i)] = i
-    t[H_RING_HEAD] = 0
+        Invariant(Acc(list_pred(t)) and len(t) == Old(len(t)))
+        Invariant(0 <= len(Previous(s)) and len(Previous(s)) <= nslots)
+        Invariant(word(t, H_CAPACITY) == Old(word(t, H_CAPACITY)) and
+                  word(t, H_MASK) == Old(word(t, H_MASK)) and
+                  word(t, H_COUNT) == Old(word(t, H_COUNT)) and
+                  word(t, H_OLDEST) == Old(word(t, H_OLDEST)) and
+                  word(t, H_NEWEST) == Old(word(t, H_NEWEST)) and
+                  word(t, H_RING_HEAD) == Old(word(t, H_RING_HEAD)) and
+                  word(t, H_SALT) == Old(word(t, H_SALT)))
+        Invariant(Forall(int, lambda q: (Implies(0 <= q and q < len(Previous(s)),
+            word(t, HEADER_WORDS + SLOT_WORDS * q) == SLOT_EMPTY),
+            [[word(t, HEADER_WORDS + SLOT_WORDS * q)]])))
+        w = HEADER_WORDS + SLOT_WORDS * s
+        _put(t, w + SLOT_FLOW, SLOT_EMPTY)
+        _put(t, w + SLOT_HOME, 0)
+        _put(t, w + SLOT_KEY1, 0)
+        _put(t, w + SLOT_KEY2, 0)
+
+
+def _init_indices(t: List[int], max_flows: int) -> None:
+    """Every index free, with canonical words (a zero record, no links), and
+    queued in order: ring position i holds index i."""
+    Requires(Acc(list_pred(t)) and geometry(t) and max_flows == t[H_CAPACITY])
+    Ensures(Acc(list_pred(t)) and len(t) == Old(len(t)) and geometry(t))
+    Ensures(t[H_CAPACITY] == Old(t[H_CAPACITY]) and t[H_MASK] == Old(t[H_MASK]) and
+            t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and
+            t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]) and
+            t[H_SALT] == Old(t[H_SALT]))
+    Ensures(Forall(int, lambda q: (Implies(0 <= q and q <= t[H_MASK],
+        slot_word(t, q, SLOT_FLOW) == Old(slot_word(t, q, SLOT_FLOW))), [[slot_word(t, q, SLOT_FLOW)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < max_flows,
+        flow_word(t, j, F_LAST_SEEN) == FREE and flow_word(t, j, F_KEY1) == 0 and
+        flow_word(t, j, F_KEY2) == 0 and flow_word(t, j, F_MAC) == 0 and
+        link_word(t, j, L_PREV) == -1 and link_word(t, j, L_NEXT) == -1 and
+        ring_word(t, j, R_RING) == j and ring_word(t, j, R_POS) == j),
+        [[flow_word(t, j, F_LAST_SEEN)], [link_word(t, j, L_PREV)], [link_word(t, j, L_NEXT)],
+         [ring_word(t, j, R_RING)], [ring_word(t, j, R_POS)]])))
+    base = HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1)
+    for i in range(max_flows):
+        Invariant(Acc(list_pred(t)) and len(t) == Old(len(t)))
+        Invariant(0 <= len(Previous(i)) and len(Previous(i)) <= max_flows)
+        Invariant(Forall(int, lambda x: (Implies(0 <= x and x < base, word(t, x) == Old(word(t, x))),
+                                         [[word(t, x)]])))
+        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
+            word(t, base + FLOW_WORDS * j + F_KEY1) == 0), [[word(t, base + FLOW_WORDS * j + F_KEY1)]])))
+        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
+            word(t, base + FLOW_WORDS * j + F_KEY2) == 0), [[word(t, base + FLOW_WORDS * j + F_KEY2)]])))
+        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
+            word(t, base + FLOW_WORDS * j + F_MAC) == 0), [[word(t, base + FLOW_WORDS * j + F_MAC)]])))
+        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
+            word(t, base + FLOW_WORDS * j + F_LAST_SEEN) == FREE), [[word(t, base + FLOW_WORDS * j + F_LAST_SEEN)]])))
+        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
+            word(t, base + FLOW_WORDS * max_flows + LINK_WORDS * j + L_PREV) == -1 and
+            word(t, base + FLOW_WORDS * max_flows + LINK_WORDS * j + L_NEXT) == -1),
+            [[word(t, base + FLOW_WORDS * max_flows + LINK_WORDS * j + L_PREV)]])))
+        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
+            word(t, base + (FLOW_WORDS + LINK_WORDS) * max_flows + j) == j),
+            [[word(t, base + (FLOW_WORDS + LINK_WORDS) * max_flows + j)]])))
+        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
+            word(t, base + (FLOW_WORDS + LINK_WORDS + 1) * max_flows + j) == j),
+            [[word(t, base + (FLOW_WORDS + LINK_WORDS + 1) * max_flows + j)]])))
+        r = base + FLOW_WORDS * i
+        _put(t, r + F_KEY1, 0)
+        _put(t, r + F_KEY2, 0)
+        _put(t, r + F_MAC, 0)
+        _put(t, r + F_LAST_SEEN, FREE)
+        r = base + FLOW_WORDS * max_flows + LINK_WORDS * i
+        _put(t, r + L_PREV, -1)
+        _put(t, r + L_NEXT, -1)
+        _put(t, base + (FLOW_WORDS + LINK_WORDS) * max_flows + i, i)
+        _put(t, base + (FLOW_WORDS + LINK_WORDS + 1) * max_flows + i, i)
+    # the header did not move (the invariant's frame, at the words named)
+    Assert(word(t, H_CAPACITY) == Old(word(t, H_CAPACITY)) and word(t, H_MASK) == Old(word(t, H_MASK)) and
+           word(t, H_COUNT) == Old(word(t, H_COUNT)) and word(t, H_OLDEST) == Old(word(t, H_OLDEST)) and
+           word(t, H_NEWEST) == Old(word(t, H_NEWEST)) and
+           word(t, H_RING_HEAD) == Old(word(t, H_RING_HEAD)) and word(t, H_SALT) == Old(word(t, H_SALT)))
+    Assert(geometry(t))
+    # the words above, named as the invariants name them
+    Assert(Forall(int, lambda j: (Implies(0 <= j and j < max_flows,
+        word(t, base + FLOW_WORDS * j + F_LAST_SEEN) == flow_word(t, j, F_LAST_SEEN) and
+        word(t, base + FLOW_WORDS * j + F_KEY1) == flow_word(t, j, F_KEY1) and
+        word(t, base + FLOW_WORDS * j + F_KEY2) == flow_word(t, j, F_KEY2) and
+        word(t, base + FLOW_WORDS * j + F_MAC) == flow_word(t, j, F_MAC) and
+        word(t, base + FLOW_WORDS * max_flows + LINK_WORDS * j + L_PREV) == link_word(t, j, L_PREV) and
+        word(t, base + FLOW_WORDS * max_flows + LINK_WORDS * j + L_NEXT) == link_word(t, j, L_NEXT) and
+        word(t, base + (FLOW_WORDS + LINK_WORDS) * max_flows + j) == ring_word(t, j, R_RING) and
+        word(t, base + (FLOW_WORDS + LINK_WORDS + 1) * max_flows + j) == ring_word(t, j, R_POS)),
+        [[flow_word(t, j, F_LAST_SEEN)], [link_word(t, j, L_PREV)], [link_word(t, j, L_NEXT)],
+         [ring_word(t, j, R_RING)], [ring_word(t, j, R_POS)]])))
 
 
 def flow_lookup(t: List[int], k1: int, k2: int) -> int:
@@ -118,22 +244,126 @@ def flow_lookup(t: List[int], k1: int, k2: int) -> int:
 def flow_allocate(t: List[int], k1: int, k2: int, mac: int, now: int) -> int:
     Requires(table(t) and find(state(t), k1, k2) == -1)
     Requires(0 <= k1 and k1 < 281474976710656 and 0 <= k2 and k2 < 281474976710656)
-    Requires(0 <= mac and mac < 281474976710656 and now >= 0)
+    Requires(0 <= mac and mac < 281474976710656 and now >= 0 and now <= 4611686018427387904)
     Ensures(table(t) and capacity(state(t)) == Old(capacity(state(t))))
     Ensures(Implies(Old(full(state(t))), Result() == -1 and state(t) == Old(state(t))))
     Ensures(Implies(not Old(full(state(t))),
                     Result() == Old(next_free(state(t))) and
                     0 <= Result() and Result() < capacity(state(t)) and
                     state(t) == added(Old(state(t)), k1, k2, mac, now)))
-    i = index_allocate(t, now)
+    Unfold(table(t))
+    Assert(records_match(t))
+    # the key is in no slot: no live record has it (find), and every slot in
+    # use holds a live record with the slot's key (coupled)
+    Assert(Forall(int, lambda m: (Implies(0 <= m and m < t[H_CAPACITY],
+        not holds(abstract(t), m, k1, k2)), [[holds(abstract(t), m, k1, k2)]])))
+    Assert(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and slot_word(t, s, SLOT_FLOW) >= 0,
+        not holds(abstract(t), slot_word(t, s, SLOT_FLOW), k1, k2)), [[slot_word(t, s, SLOT_FLOW)]])))
+    Assert(key_absent(t, k1, k2))
+    i = _allocate_keeping(t, now, k1, k2)
     if i < 0:
+        Fold(table(t))
         return -1
-    r = flow_at(t, i)
-    t[r + F_KEY1] = k1
-    t[r + F_KEY2] = k2
-    t[r + F_MAC] = mac
-    map_insert(t, i)
+    _fill_keeping(t, i, k1, k2, mac)
+    _insert_keeping(t, i)
+    Fold(table(t))
     return i
+
+
+def _allocate_keeping(t: List[int], now: int, k1: int, k2: int) -> int:
+    """index_allocate, keeping the map's invariant (it stores no slot word)
+    and handing coupled over as coupled_but (the new index is in no slot:
+    it was free)."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled(t))
+    Requires(0 <= now and now <= 4611686018427387904 and key_absent(t, k1, k2))
+    Ensures(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and key_absent(t, k1, k2))
+    Ensures(t[H_CAPACITY] == Old(t[H_CAPACITY]))
+    Ensures((Result() == -1) == (Old(t[H_COUNT]) == Old(t[H_CAPACITY])))
+    Ensures(Implies(Result() == -1, coupled(t) and abstract(t) == Old(abstract(t))))
+    Ensures(Implies(Result() != -1,
+                    0 <= Result() and Result() < cap(t) and
+                    flow_word(t, Result(), F_LAST_SEEN) != FREE and coupled_but(t, Result()) and
+                    Result() is next_free(Old(abstract(t))) and
+                    abstract(t) == allocated(Old(abstract(t)), now)))
+    i = index_allocate(t, now)
+    # the slots did not move (as in _free_keeping)
+    Assert(Forall2(int, int, lambda s, f: (Implies(0 <= s and s <= t[H_MASK] and 0 <= f and f < 4,
+        slot_word(t, s, f) == Old(slot_word(t, s, f))),
+        [[slot_word(t, s, f)], [Old(slot_word(t, s, f))]])))
+    return i
+
+
+def _fill_keeping(t: List[int], i: int, k1: int, k2: int, mac: int) -> None:
+    """Store new flow i's key and MAC, keeping both invariants: the
+    allocator's reads no key or MAC, and no slot holds i."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled_but(t, i))
+    Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Requires(0 <= k1 and k1 < 281474976710656 and 0 <= k2 and k2 < 281474976710656)
+    Requires(0 <= mac and mac < 281474976710656 and key_absent(t, k1, k2))
+    Ensures(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled_but(t, i))
+    Ensures(t[H_CAPACITY] == Old(t[H_CAPACITY]))
+    Ensures(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Ensures(flow_word(t, i, F_KEY1) == k1 and flow_word(t, i, F_KEY2) == k2 and
+            flow_word(t, i, F_MAC) == mac and key_absent(t, k1, k2))
+    Ensures(abstract(t) == with_rec(with_rec(with_rec(Old(abstract(t)), i, F_KEY1, k1),
+                                             i, F_KEY2, k2), i, F_MAC, mac))
+    _set_flow(t, i, F_KEY1, k1)
+    _set_flow(t, i, F_KEY2, k2)
+    _set_flow(t, i, F_MAC, mac)
+    Assert(Forall2(int, int, lambda s, f: (Implies(0 <= s and s <= t[H_MASK] and 0 <= f and f < 4,
+        slot_word(t, s, f) == Old(slot_word(t, s, f))),
+        [[slot_word(t, s, f)], [Old(slot_word(t, s, f))]])))
+
+
+def _insert_keeping(t: List[int], i: int) -> None:
+    """map_insert of new flow i, keeping both invariants and turning
+    coupled_but into coupled: i is now in the slot map_insert filled, with
+    its record's key; every other slot is as it was."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled_but(t, i))
+    Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Requires(0 <= flow_word(t, i, F_KEY1) and flow_word(t, i, F_KEY1) < 281474976710656)
+    Requires(0 <= flow_word(t, i, F_KEY2) and flow_word(t, i, F_KEY2) < 281474976710656)
+    Requires(0 <= flow_word(t, i, F_MAC) and flow_word(t, i, F_MAC) < 281474976710656)
+    Requires(key_absent(t, flow_word(t, i, F_KEY1), flow_word(t, i, F_KEY2)))
+    Ensures(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled(t))
+    Ensures(t[H_CAPACITY] == Old(t[H_CAPACITY]))
+    Ensures(abstract(t) == Old(abstract(t)))
+    _map_insert_keeping(t, i)
+
+
+def _map_insert_keeping(t: List[int], i: int) -> int:
+    """map_insert, keeping the allocator's invariant (it stores no record,
+    link or ring word). Apart from _insert_keeping, which derives coupled:
+    with coupled's quantifiers in the same proof, Z3 did not finish
+    allocator_ok's in 15 min (docs/progress-prove.md, session 8)."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t))
+    Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Requires(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and slot_word(t, s, SLOT_FLOW) >= 0,
+        slot_word(t, s, SLOT_FLOW) != i), [[slot_word(t, s, SLOT_FLOW)]])))
+    Requires(0 <= flow_word(t, i, F_KEY1) and flow_word(t, i, F_KEY1) < 281474976710656)
+    Requires(0 <= flow_word(t, i, F_KEY2) and flow_word(t, i, F_KEY2) < 281474976710656)
+    Requires(key_absent(t, flow_word(t, i, F_KEY1), flow_word(t, i, F_KEY2)))
+    Ensures(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t))
+    Ensures(t[H_CAPACITY] == Old(t[H_CAPACITY]) and t[H_MASK] == Old(t[H_MASK]))
+    Ensures(abstract(t) == Old(abstract(t)))
+    Ensures(0 <= Result() and Result() <= t[H_MASK] and Old(slot_word(t, Result(), SLOT_FLOW)) < 0)
+    Ensures(slot_word(t, Result(), SLOT_FLOW) == i and
+            slot_word(t, Result(), SLOT_KEY1) == flow_word(t, i, F_KEY1) and
+            slot_word(t, Result(), SLOT_KEY2) == flow_word(t, i, F_KEY2))
+    Ensures(Forall(int, lambda s: (Implies(0 <= s and s <= t[H_MASK] and s != Result(),
+        slot_word(t, s, SLOT_FLOW) == Old(slot_word(t, s, SLOT_FLOW)) and
+        slot_word(t, s, SLOT_KEY1) == Old(slot_word(t, s, SLOT_KEY1)) and
+        slot_word(t, s, SLOT_KEY2) == Old(slot_word(t, s, SLOT_KEY2))),
+        [[slot_word(t, s, SLOT_FLOW)], [Old(slot_word(t, s, SLOT_FLOW))]])))
+    Ensures(Forall2(int, int, lambda x, f: (Implies(
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS,
+        flow_word(t, x, f) == Old(flow_word(t, x, f))), [[flow_word(t, x, f)]])))
+    Assert(slot_free(t))
+    s = map_insert(t, i)
+    Assert(word(t, H_COUNT) == Old(word(t, H_COUNT)) and word(t, H_OLDEST) == Old(word(t, H_OLDEST)) and
+           word(t, H_NEWEST) == Old(word(t, H_NEWEST)) and
+           word(t, H_RING_HEAD) == Old(word(t, H_RING_HEAD)))
+    return s
 
 
 def flow_refresh(t: List[int], i: int, now: int) -> None:
@@ -208,8 +438,8 @@ def _expired_oldest(t: List[int], now: int, timeout: int) -> int:
 
 def _remove(t: List[int], i: int) -> None:
     """Remove live flow i: out of the map, then its index freed. Each half
-    keeps the other module's invariant itself, so the Fold here is cheap.
-    (The state equality waits for index_free's own: docs/progress-prove.md.)"""
+    keeps the other module's invariant itself, so the Fold here is cheap;
+    the abstract table is map_erase's (unchanged) then index_free's (freed)."""
     Requires(table(t) and live(state(t), i))
     Ensures(table(t) and state(t) == freed(Old(state(t)), i))
     Ensures(capacity(state(t)) == Old(capacity(state(t))))
@@ -228,6 +458,7 @@ def _erase_keeping(t: List[int], i: int) -> None:
     Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
     Ensures(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled_but(t, i))
     Ensures(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
+    Ensures(abstract(t) == Old(abstract(t)))
     Assert(slot_free(t))
     map_erase(t, i)
     # the allocator's header words did not move: map_erase's frame names
@@ -245,6 +476,7 @@ def _free_keeping(t: List[int], i: int) -> None:
     Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
     Ensures(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled_but(t, i))
     Ensures(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) == FREE)
+    Ensures(abstract(t) == freed(Old(abstract(t)), i))
     index_free(t, i)
     # the slots did not move: index_free's frame restated slot by slot so
     # that map_ok's and coupled_but's quantifiers meet their old instances
@@ -302,11 +534,28 @@ def flow_mac(t: List[int], i: int) -> int:
 
 
 def flow_last_seen(t: List[int], i: int) -> int:
-    return t[flow_at(t, i) + F_LAST_SEEN]
+    """For operators (vernat flows): when live flow i was last used."""
+    Requires(table(t) and live(state(t), i))
+    Ensures(table(t) and state(t) == Old(state(t)))
+    Ensures(Result() == last_seen_of(state(t), i) and 0 <= Result())
+    Unfold(table(t))
+    Assert(records_match(t))
+    v = t[flow_at(t, i) + F_LAST_SEEN]
+    Assert(v == flow_word(t, i, F_LAST_SEEN))
+    Fold(table(t))
+    return v
 
 
 def flow_count(t: List[int]) -> int:
-    return t[H_COUNT]
+    """For operators: how many flows are live."""
+    Requires(table(t))
+    Ensures(table(t) and state(t) == Old(state(t)))
+    Ensures(Result() == live_count(state(t)))
+    Unfold(table(t))
+    Assert(records_match(t))
+    n = t[H_COUNT]
+    Fold(table(t))
+    return n
 
 
 def flow_prefetch_key(t: List[int], k1: int, k2: int) -> None:

@@ -313,6 +313,60 @@ def ring_match(t: List[int]) -> bool:
         at(ToSeq(t), H_NEWEST), at(ToSeq(t), H_RING_HEAD), ToSeq(t).drop(flows_at(ToSeq(t))))
 
 
+@Opaque
+@Pure
+def ring_pair_match(t: List[int], i: int, p: int) -> bool:
+    """Lemma (true; use it in an Assert): index i's ring position and ring
+    position p's index in abstract(t) are t's, as the same references
+    (`is`: the words that allocator._ring_swap reads are stored back,
+    docs/prove-notes/README.md item 7). Opaque, unlike ring_match: a caller
+    sees these two facts only, not abs_of's definition."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Requires(0 <= i and i < t[H_CAPACITY] and 0 <= p and p < t[H_CAPACITY])
+    Decreases(None)
+    Ensures(Result())
+    Ensures(pos_of(abstract(t), i) is ring_word(t, i, R_POS) and
+            ring_index(abstract(t), p) is ring_word(t, p, R_RING))
+    return (Reveal(abs_of(ToSeq(t))) == Table(
+        at(ToSeq(t), H_CAPACITY), at(ToSeq(t), H_COUNT), at(ToSeq(t), H_OLDEST),
+        at(ToSeq(t), H_NEWEST), at(ToSeq(t), H_RING_HEAD), ToSeq(t).drop(flows_at(ToSeq(t)))) and
+            Reveal(pos_of(abstract(t), i)) == ring_of(abstract(t), i, R_POS) and
+            Reveal(ring_index(abstract(t), p)) == ring_of(abstract(t), p, R_RING))
+
+
+@Opaque
+@Pure
+def next_free_match(t: List[int]) -> bool:
+    """Lemma (true; use it in an Assert): abstract(t)'s next free index is
+    the word at t's ring head, as the same reference (`is`, as
+    ring_pair_match: allocator._take returns that word). Opaque: the caller
+    sees this fact only, not abs_of's definition."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Requires(0 <= t[H_RING_HEAD] and t[H_RING_HEAD] < t[H_CAPACITY])
+    Decreases(None)
+    Ensures(Result())
+    Ensures(next_free(abstract(t)) is ring_word(t, t[H_RING_HEAD], R_RING))
+    return Reveal(abs_of(ToSeq(t))) == Table(
+        at(ToSeq(t), H_CAPACITY), at(ToSeq(t), H_COUNT), at(ToSeq(t), H_OLDEST),
+        at(ToSeq(t), H_NEWEST), at(ToSeq(t), H_RING_HEAD), ToSeq(t).drop(flows_at(ToSeq(t))))
+
+
+@Opaque
+@Pure
+def header_match(t: List[int]) -> bool:
+    """Lemma (true; use it in an Assert): abstract(t)'s header fields are
+    t's. Opaque, so that abs_of's definition stays out of the caller's proof."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Decreases(None)
+    Ensures(Result())
+    Ensures(abstract(t).cap == t[H_CAPACITY] and abstract(t).count == t[H_COUNT] and
+            abstract(t).oldest == t[H_OLDEST] and abstract(t).newest == t[H_NEWEST] and
+            abstract(t).head == t[H_RING_HEAD])
+    return Reveal(abs_of(ToSeq(t))) == Table(
+        at(ToSeq(t), H_CAPACITY), at(ToSeq(t), H_COUNT), at(ToSeq(t), H_OLDEST),
+        at(ToSeq(t), H_NEWEST), at(ToSeq(t), H_RING_HEAD), ToSeq(t).drop(flows_at(ToSeq(t))))
+
+
 # ---- total reads and writes of a slice ----
 
 @Pure
@@ -336,6 +390,14 @@ def upd(s: PSeq[int], k: int, v: int) -> PSeq[int]:
 def capacity(A: Table) -> int:
     Decreases(None)
     return A.cap
+
+
+@Pure
+def live_count(A: Table) -> int:
+    """How many indices are live (the header's count; that it is the
+    number of live records follows from ghost.free_ok)."""
+    Decreases(None)
+    return A.count
 
 
 @Pure
@@ -558,12 +620,20 @@ def window_end(A: Table) -> int:
             else A.head - A.count)
 
 
+# ring_index and pos_of are opaque (revealed in ring_pair_match and
+# lemma_swapped only). Transparent, allocator._ring_swap_words (which then
+# revealed swapped in its own body: a ring_put whose position is a read of
+# the same words) made Z3 grow to 12 GB and crash (docs/progress-prove.md,
+# session 7).
+
+@Opaque
 @Pure
 def ring_index(A: Table, p: int) -> int:
     Decreases(None)
     return ring_of(A, p, R_RING)
 
 
+@Opaque
 @Pure
 def pos_of(A: Table, i: int) -> int:
     Decreases(None)
@@ -577,12 +647,38 @@ def ring_put(A: Table, p: int, i: int) -> Table:
     return with_ring(with_ring(A, p, R_RING, i), i, R_POS, p)
 
 
+@Opaque
+@Pure
+def swapped(A: Table, i: int, p: int) -> Table:
+    """Index i moved to ring position p, the index that was at p to i's old
+    position (allocator._ring_swap).
+
+    Opaque (revealed in lemma_swapped only): with its ring_put chain
+    visible beside ring_ok's quantifiers, allocator._ring_swap's proof made
+    Z3 grow past 3.5 GB in about a minute (docs/progress-prove.md,
+    session 7)."""
+    Decreases(None)
+    Ensures(Result().cap == A.cap and Result().count == A.count and
+            Result().oldest == A.oldest and Result().newest == A.newest and
+            Result().head == A.head)
+    return ring_put(ring_put(A, pos_of(A, i), ring_index(A, p)), p, i)
+
+
+def lemma_swapped(A: Table, i: int, p: int, q: int, j: int) -> None:
+    """swapped(A, i, p) is the two ring_put of allocator._ring_swap_words,
+    given the position q and the index j it reads."""
+    Ensures(Implies(q is pos_of(A, i) and j is ring_index(A, p),
+                    swapped(A, i, p) == ring_put(ring_put(A, q, j), p, i)))
+    Assert(Reveal(swapped(A, i, p)) ==
+           ring_put(ring_put(A, pos_of(A, i), ring_index(A, p)), p, i))
+
+
 @Pure
 def queued(A: Table, i: int) -> Table:
     """Index i swapped into the ring position just past the free window, the
-    index that was there into i's old position (allocator._ring_swap)."""
+    index that was there into i's old position (allocator._swap_out)."""
     Decreases(None)
-    return ring_put(ring_put(A, pos_of(A, i), ring_index(A, window_end(A))), window_end(A), i)
+    return swapped(A, i, window_end(A))
 
 
 @Pure
@@ -674,6 +770,18 @@ def lemma_slot_stored(S: PSeq[int], k: int, v: int) -> None:
            Table(at(S.update(k, v), H_CAPACITY), at(S.update(k, v), H_COUNT),
                  at(S.update(k, v), H_OLDEST), at(S.update(k, v), H_NEWEST),
                  at(S.update(k, v), H_RING_HEAD), S.update(k, v).drop(flows_at(S.update(k, v)))))
+
+
+@Pure
+def key_absent(t: List[int], k1: int, k2: int) -> bool:
+    """No slot in use holds the key (k1, k2) (flowmap.map_insert's
+    precondition, which flowtable.flow_allocate draws from find == -1)."""
+    Requires(Acc(list_pred(t), 1/2) and map_ok(t))
+    Decreases(None)
+    return Forall(int, lambda s: (Implies(
+        0 <= s and s <= t[H_MASK] and slot_word(t, s, SLOT_FLOW) >= 0,
+        slot_word(t, s, SLOT_KEY1) != k1 or slot_word(t, s, SLOT_KEY2) != k2),
+        [[slot_word(t, s, SLOT_FLOW)]]))
 
 
 @Pure

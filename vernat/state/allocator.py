@@ -91,6 +91,8 @@ def _set_header(t: List[int], h: int, v: int) -> None:
     Ensures(Implies(h != H_NEWEST, t[H_NEWEST] == Old(t[H_NEWEST])))
     Ensures(Implies(h != H_RING_HEAD, t[H_RING_HEAD] == Old(t[H_RING_HEAD])))
     Ensures(t[h] == v)
+    Ensures(Implies(Old(links_ok(t)) and (h == H_COUNT or h == H_RING_HEAD or (-1 <= v and v < cap(t))),
+                    links_ok(t)))
     Ensures(abstract(t) == with_header(Old(abstract(t)), h, v))
     Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
     lemma_header_stored(ToSeq(t), h, v)
@@ -189,6 +191,9 @@ def _set_prev(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(link_word(t, i, L_PREV) == v)
+    # a link stored in range keeps every link in range (so the list
+    # operations carry links_ok from store to store, not through the frames)
+    Ensures(Implies(Old(links_ok(t)) and -1 <= v and v < cap(t), links_ok(t)))
     Ensures(abstract(t) == with_link(Old(abstract(t)), i, L_PREV, v))
     Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
     lemma_link_stored(ToSeq(t), i, L_PREV, v)
@@ -221,6 +226,7 @@ def _set_next(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(link_word(t, i, L_NEXT) == v)
+    Ensures(Implies(Old(links_ok(t)) and -1 <= v and v < cap(t), links_ok(t)))
     Ensures(abstract(t) == with_link(Old(abstract(t)), i, L_NEXT, v))
     Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
     lemma_link_stored(ToSeq(t), i, L_NEXT, v)

@@ -21,6 +21,9 @@ import numba
 
 
 def compile_step(module, kernel, batch=None):
+    """Binds the module's `nat_process_batch` and compiles its `step_source` (and
+    `serve_source`, the loop around it, where the module has one) into `_step`
+    (and `_serve`). Returns `_step`."""
     from vernat import build
     if kernel is not build.load(jit=True):
         raise ValueError("the live data plane runs the installed numba build only")
@@ -28,18 +31,26 @@ def compile_step(module, kernel, batch=None):
     if module._step is None:
         module.nat_process_batch = batch
         if batch is kernel.process_batch:
-            module._step = numba.njit(cache=True, nogil=True)(module.step_source)
+            _compile(module)
         else:
             saved = numba.config.CACHE_DIR
             numba.config.CACHE_DIR = os.path.join(build.cache_dir(), _stand_in_key(batch))
             try:
-                module._step = numba.njit(cache=True, nogil=True)(module.step_source)
+                _compile(module)
             finally:
                 numba.config.CACHE_DIR = saved
     elif module.nat_process_batch is not batch:
         raise ValueError("one data plane function per process: the step is compiled "
                          "around the first one")
     return module._step
+
+
+def _compile(module):
+    # lazily: each compiles (or loads from the cache) at its first call, with the
+    # CACHE_DIR it was created under
+    module._step = numba.njit(cache=True, nogil=True)(module.step_source)
+    if hasattr(module, "serve_source"):
+        module._serve = numba.njit(cache=True, nogil=True)(module.serve_source)
 
 
 def _stand_in_key(batch):

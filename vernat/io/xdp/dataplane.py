@@ -1,9 +1,10 @@
 """The AF_XDP data plane: XDP program on both interfaces, one UMEM, the loop.
 
-The loop makes one numba call per round (rings.make_step: every ring of both sockets
-and the NAT on the whole batch), then the system calls numba cannot make: sendto()
-on a socket whose TX ring got frames (copy-mode TX happens only there) and, when a
-round was not full, poll() on both sockets, so an idle NAT sleeps in the kernel.
+The loop runs inside numba (rings.serve_source), one call per slice of at most
+SLICE_MS: each round moves every ring of both sockets and runs the NAT on the whole
+batch, calls sendto() on a socket whose TX ring got frames (copy-mode TX happens only
+there) and, when a round was not full, sleeps in poll() on both sockets. Python gets
+control back between slices, for the stop flag, signals and the operator's tick.
 """
 
 import os
@@ -18,7 +19,7 @@ from vernat.io.xdp.program import AttachedProgram, XdpError
 from vernat.io.xdp.sockets import RING_SIZE, Umem
 
 BUDGET = 256                 # frames taken from each RX ring per round
-IDLE_POLL_MS = 200           # how often an idle loop looks at its stop flag
+SLICE_MS = 200               # how often the loop looks at its stop flag
 
 
 def receive_queues(ifname):
@@ -47,6 +48,11 @@ class XdpDataPlane:
         self.sides = np.zeros(2 * BUDGET, dtype=np.uint8)
         self.verdicts = np.zeros(2 * BUDGET, dtype=np.uint8)
         self.reasons = np.zeros(2 * BUDGET, dtype=np.uint8)
+        self.serve = R._serve
+        self.fds = np.zeros(2, dtype=np.int32)
+        self.pollfds = np.zeros(4, dtype=np.int32)       # struct pollfd[2]: fd, events
+        self.clock_buf = np.zeros(2, dtype=np.int64)     # struct timespec
+        self.failure = np.zeros(2, dtype=np.int64)       # errno, side of a failed send
 
     @property
     def modes(self):
@@ -78,10 +84,25 @@ class XdpDataPlane:
         return self
 
     def warm_up(self):
-        """Compile the step function now (not on the first packet): a call on empty rings."""
-        self.round(time.monotonic_ns())
+        """Compile the loop now (not on the first packet): a slice that ends at once."""
+        for side, xsk in enumerate(self.umem.sockets):
+            self.fds[side] = xsk.fd
+            self.pollfds[2 * side] = xsk.fd
+            self.pollfds[2 * side + 1] = select.POLLIN
+        self.serve_until(0, False)
+
+    def serve_until(self, until_ns, busy):
+        """Rounds until time.monotonic_ns() reaches until_ns (rings.serve_source)."""
+        if self.serve(self.rings, self.umem.frames, self.nat.cfg, self.nat.clock,
+                      self.nat.tcp, self.nat.udp, BUDGET, self.offs, self.lens, self.times,
+                      self.sides, self.verdicts, self.reasons, self.counters, self.fds,
+                      self.pollfds.ctypes.data, self.clock_buf.ctypes.data, until_ns,
+                      busy, self.failure) < 0:
+            code, side = (int(v) for v in self.failure)
+            raise OSError(code, f"AF_XDP send on {self.ifnames[side]}: {os.strerror(code)}")
 
     def round(self, now):
+        """One round from Python (the profile's measure of the old loop)."""
         n = self.step(self.rings, self.umem.frames, self.nat.cfg, self.nat.clock,
                       self.nat.tcp, self.nat.udp, now, BUDGET, self.offs, self.lens,
                       self.times, self.sides, self.verdicts, self.reasons, self.counters)
@@ -91,23 +112,18 @@ class XdpDataPlane:
         return n
 
     def run(self, should_stop, on_tick=None, tick_seconds=1.0):
-        """Forward until should_stop() is true; on_tick() every tick_seconds."""
-        poller = select.poll()
-        for xsk in self.umem.sockets:
-            poller.register(xsk.fd, select.POLLIN)
-        next_tick = time.monotonic() + tick_seconds
+        """Forward until should_stop() is true; on_tick() every tick_seconds.
+        With busy_poll the loop never sleeps in poll(): it keeps the core, but not
+        from the kernel's receive work when --cpu put that on the same core, in
+        SCHED_FIFO threads (threaded NAPI), which preempt it."""
+        tick_ns = int(tick_seconds * 1e9)
+        next_tick = time.monotonic_ns() + tick_ns
         while not should_stop():
-            n = self.round(time.monotonic_ns())
-            pending = R.tx_pending(self.rings, 0) or R.tx_pending(self.rings, 1)
-            if n < BUDGET and not pending and not self.busy_poll:
-                # Caught up: wait in poll() (at once if frames came meanwhile).  Going
-                # straight to the next round instead (busy_poll) keeps the CPU from the
-                # kernel's receive work unless that preempts us: --cpu puts it on this
-                # same core in SCHED_FIFO kernel threads (threaded NAPI), which do.
-                poller.poll(IDLE_POLL_MS)
-            if on_tick is not None and time.monotonic() >= next_tick:
+            self.serve_until(min(time.monotonic_ns() + SLICE_MS * 1_000_000, next_tick),
+                             bool(self.busy_poll))
+            if on_tick is not None and time.monotonic_ns() >= next_tick:
                 on_tick()
-                next_tick = time.monotonic() + tick_seconds
+                next_tick = time.monotonic_ns() + tick_ns
 
     def socket_statistics(self):
         return {name: xsk.statistics() for name, xsk in zip(self.ifnames, self.umem.sockets)} \

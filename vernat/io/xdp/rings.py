@@ -28,6 +28,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+from vernat.io.xdp import libc
 from vernat.io.xdp.sockets import FILL, COMP, RX, TX, PRODUCER, CONSUMER, DESCS, MASK, FRAME_SIZE
 from vernat.io.jit_step import compile_step
 from vernat.nat import constants as C
@@ -36,7 +37,8 @@ from vernat.nat import constants as C
 RX_FRAMES = 0          # + side: frames received on inside (0) / outside (1)
 TX_FRAMES = 2          # + side: frames sent on inside (0) / outside (1)
 TX_RING_FULL = 4       # + side: forwarded by the NAT but no room in that side's TX ring
-BATCHES = 6
+BATCHES = 6            # rounds that received frames
+ROUNDS = 7             # every round of serve_source, empty ones too
 REASONS = 8            # + reason code: the NAT's verdict reasons (FORWARD counts forwarded)
 NUM_COUNTERS = REASONS + C.NUM_REASONS
 
@@ -132,12 +134,70 @@ def recycle_completions(rings, s):
 
 nat_process_batch = None     # the verified entry point, bound by make_step
 _step = None
+_serve = None
 
 
 def make_step(kernel, batch=None):
     """The per-round function, bound to the verified entry point (or a benchmark's
     stand-in for it: vernat/io/jit_step.py)."""
     return compile_step(sys.modules[__name__], kernel, batch)
+
+
+IDLE_POLL_MS = 200           # the longest an idle loop sleeps in poll()
+
+
+@numba.njit(inline="always")
+def monotonic_ns(clock_buf):
+    """CLOCK_MONOTONIC in ns (= time.monotonic_ns()); clock_buf: a struct timespec."""
+    libc.clock_gettime(libc.CLOCK_MONOTONIC, clock_buf)
+    return load_u64(clock_buf) * 1_000_000_000 + load_u64(clock_buf + 8)
+
+
+@numba.njit(inline="always")
+def last_errno():
+    return load_u32(libc.errno_location())
+
+
+@numba.njit(inline="always")
+def retry_later(code):
+    """sendto() errors that the next round's call cures (the ring is busy or full)."""
+    return (code == libc.EAGAIN or code == libc.EBUSY or code == libc.ENOBUFS
+            or code == libc.ENETDOWN or code == libc.EINTR)
+
+
+def serve_source(rings, umem, cfg, clock, tcp, udp, budget, offs, lens, times, sides,
+                 verdicts, reasons, counters, fds, pollfds, clock_buf, until_ns, busy,
+                 failure):
+    """Rounds (step_source, then sendto() on each socket whose TX ring got frames:
+    copy-mode TX happens only there) until the monotonic clock reaches until_ns;
+    between rounds an idle loop sleeps in poll() on both sockets unless `busy`.
+    Returns 0, or -1 when a sendto() failed with an error retrying cannot cure:
+    failure = [errno, side]. A signal that interrupts poll() returns at once, so
+    that Python runs its handler. pollfds and clock_buf are addresses of a
+    struct pollfd[2] and a struct timespec."""
+    while True:
+        now = monotonic_ns(clock_buf)
+        if now >= until_ns:
+            return 0
+        n = _step(rings, umem, cfg, clock, tcp, udp, now, budget, offs, lens, times, sides,
+                  verdicts, reasons, counters)
+        counters[ROUNDS] += 1
+        pending = False
+        for s in range(2):
+            if tx_pending(rings, s):
+                if libc.sendto(fds[s], 0, 0, libc.MSG_DONTWAIT, 0, 0) < 0:
+                    code = last_errno()
+                    if not retry_later(code):
+                        failure[0] = code
+                        failure[1] = s
+                        return -1
+                if tx_pending(rings, s):
+                    pending = True
+        if n < budget and not pending and not busy:
+            # caught up: sleep until frames come (at once if some came meanwhile)
+            wait = min(IDLE_POLL_MS, (until_ns - now) // 1_000_000 + 1)
+            if libc.poll(pollfds, 2, wait) < 0 and last_errno() == libc.EINTR:
+                return 0
 
 
 def step_source(rings, umem, cfg, clock, tcp, udp, now, budget,

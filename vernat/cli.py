@@ -108,7 +108,8 @@ def make_parser():
                     help="prove only this state-library module (layout, allocator, flowmap, "
                          "flowtable); repeatable")
     pp.add_argument("--timeout", type=int, default=600, metavar="SEC",
-                    help="give up on a module after SEC seconds (default 600)")
+                    help="give up on a Nagini run (a module, or one part of it) after SEC "
+                         "seconds (default 600)")
     pp.add_argument("--json", metavar="FILE", nargs="?", const="-",
                     help="write the report as JSON (to FILE, or stdout)")
     return parser

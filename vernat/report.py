@@ -119,6 +119,9 @@ def print_flows(result):
 def print_prove_module(r):
     mark = "[green]✔[/]" if r["proven"] else "[red]✘[/]"
     runs = f", {r['parts']} runs" if r.get("parts", 1) > 1 else ""
+    restarts = sum(len(a) - 1 for a in r.get("attempts", []))
+    if restarts:
+        runs += f", {restarts} restart{'s' if restarts > 1 else ''} with new seeds"
     console.print(f"{mark} {r['module']:<24} {r['seconds']:7.1f} s  "
                   f"({len(r['functions'])} functions{runs})", highlight=False, soft_wrap=True)
     for e in r["errors"]:

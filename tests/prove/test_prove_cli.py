@@ -137,3 +137,63 @@ def test_each_part_is_its_own_run_and_one_failing_part_fails_the_module(tmp_path
     assert runs >= 2
     assert len(log.read_text().splitlines()) == runs
     assert result["parts"] == runs and not result["proven"]
+
+
+def _seed_sensitive_nagini(tmp_path):
+    """A fake Nagini that hangs with Silicon's default seeds and proves at once
+    with randomized ones; it logs each call."""
+    script = tmp_path / "nagini"
+    log = tmp_path / "calls"
+    script.write_text(f"#!/bin/sh\necho \"$*\" >> {log}\n"
+                      "case \"$*\" in *--proverRandomizeSeeds*) "
+                      "echo 'Verification successful'; exit 0;; esac\n"
+                      "sleep 300\n")
+    script.chmod(0o755)
+    return [str(script)], log
+
+
+def test_a_run_past_its_budget_restarts_with_random_seeds(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "FIRST_BUDGET", 1)
+    nagini, log = _seed_sensitive_nagini(tmp_path)
+    result = run.prove_module(nagini, "vernat.state.layout", timeout=30)
+    calls = log.read_text().splitlines()
+    assert result["proven"], result["errors"]
+    assert len(calls) == 2
+    assert "--proverRandomizeSeeds" not in calls[0] and "--proverRandomizeSeeds" in calls[1]
+    first, second = result["attempts"][0]
+    assert 1 <= first < 5 and second < 5
+
+
+def test_restarts_double_the_budget_until_the_time_out_is_spent(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "FIRST_BUDGET", 1)
+    script = tmp_path / "nagini"
+    script.write_text("#!/bin/sh\nsleep 300\n")
+    script.chmod(0o755)
+    started = time.monotonic()
+    result = run.prove_module([str(script)], "vernat.state.layout", timeout=5)
+    took = time.monotonic() - started
+    assert not result["proven"]
+    attempts = result["attempts"][0]
+    assert len(attempts) == 3                   # 1 s, 2 s, then the 2 s left
+    assert attempts[1] >= 2 * attempts[0] - 0.5
+    assert 5 <= took < 10
+    assert "did not finish within 5 s (3 attempts" in result["errors"][0]["message"]
+
+
+def test_a_failed_proof_is_not_retried(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "FIRST_BUDGET", 1)
+    script = tmp_path / "nagini"
+    log = tmp_path / "calls"
+    script.write_text(f"#!/bin/sh\necho \"$*\" >> {log}\necho 'Verification failed'\nexit 1\n")
+    script.chmod(0o755)
+    result = run.prove_module([str(script)], "vernat.state.layout", timeout=30)
+    assert not result["proven"] and len(log.read_text().splitlines()) == 1
+    assert result["attempts"] == [[result["attempts"][0][0]]]
+
+
+def test_a_restart_shows_in_the_module_line(capsys):
+    from vernat import report
+    report.print_prove_module({"module": "vernat.state.allocator", "proven": True,
+                               "seconds": 12.0, "functions": ["a"], "parts": 2,
+                               "attempts": [[300.1, 80.2], [50.0]], "errors": []})
+    assert "1 restart with new seeds" in capsys.readouterr().out

@@ -47,7 +47,7 @@ TX_FRAME_SIZE = 2048
 TX_FRAMES = 1024
 MAX_FRAMES_PER_BLOCK = RX_BLOCK_SIZE // 64
 MAX_BLOCKS_PER_ROUND = 8
-IDLE_POLL_MS = 200
+SLICE_MS = 200               # how often the loop looks at its stop flag
 
 
 class PacketError(RuntimeError):
@@ -79,15 +79,6 @@ class PacketSocket:
     def geometry(self):
         return [self.ring.ctypes.data, RX_BLOCK_SIZE, RX_BLOCKS, self.rx_size, TX_FRAME_SIZE,
                 TX_FRAMES, 0, 0]
-
-    def kick_tx(self):
-        try:
-            self.sock.send(b"", socket.MSG_DONTWAIT)
-        except (BlockingIOError, InterruptedError):
-            pass
-        except OSError as e:
-            if e.errno not in (105, 16, 100):      # ENOBUFS, EBUSY, ENETDOWN: next round
-                raise
 
     def close(self):
         self.ring = None
@@ -130,6 +121,11 @@ class PacketDataPlane:
         self.offs, self.lens, self.times = (np.zeros(n, np.int64) for _ in range(3))
         self.sides, self.verdicts, self.reasons = (np.zeros(n, np.uint8) for _ in range(3))
         self.sent = np.zeros(2, np.int64)
+        self.serve = R._serve
+        self.fds = np.zeros(2, dtype=np.int32)
+        self.pollfds = np.zeros(4, dtype=np.int32)       # struct pollfd[2]: fd, events
+        self.clock_buf = np.zeros(2, dtype=np.int64)     # struct timespec
+        self.failure = np.zeros(2, dtype=np.int64)       # errno, side of a failed send
 
     def remove_stale_rules(self):
         """Tables of NATs killed before they could remove them (kill -9)."""
@@ -158,7 +154,11 @@ class PacketDataPlane:
             for name in self.ifnames:
                 self.sockets.append(PacketSocket(name))
             self.geometry = np.array([s.geometry() for s in self.sockets], dtype=np.int64)
-            self.round(time.monotonic_ns())      # compile now, not on the first frame
+            for side, sock in enumerate(self.sockets):
+                self.fds[side] = sock.sock.fileno()
+                self.pollfds[2 * side] = sock.sock.fileno()
+                self.pollfds[2 * side + 1] = select.POLLIN
+            self.serve_until(0, False)           # compile now, not on the first frame
         except OSError as e:
             self.close()
             raise PacketError(f"AF_PACKET: {e.strerror or e}") from None
@@ -167,27 +167,28 @@ class PacketDataPlane:
             raise
         return self
 
-    def round(self, now):
-        n = self.step(self.sockets[0].ring, self.sockets[1].ring, self.geometry,
-                      self.nat.cfg, self.nat.clock, self.nat.tcp, self.nat.udp, now,
+    def serve_until(self, until_ns, busy):
+        """Rounds until time.monotonic_ns() reaches until_ns (rings.serve_source)."""
+        if self.serve(self.sockets[0].ring, self.sockets[1].ring, self.geometry,
+                      self.nat.cfg, self.nat.clock, self.nat.tcp, self.nat.udp,
                       MAX_BLOCKS_PER_ROUND, self.offs, self.lens, self.times, self.sides,
-                      self.verdicts, self.reasons, self.counters, self.sent)
-        for side in (0, 1):
-            if self.sent[side]:
-                self.sockets[side].kick_tx()
-        return n
+                      self.verdicts, self.reasons, self.counters, self.sent, self.fds,
+                      self.pollfds.ctypes.data, self.clock_buf.ctypes.data, until_ns, busy,
+                      self.failure) < 0:
+            code, side = (int(v) for v in self.failure)
+            raise OSError(code, f"AF_PACKET send on {self.ifnames[side]}: {os.strerror(code)}")
 
     def run(self, should_stop, on_tick=None, tick_seconds=1.0):
-        poller = select.poll()
-        for s in self.sockets:
-            poller.register(s.sock.fileno(), select.POLLIN)
-        next_tick = time.monotonic() + tick_seconds
+        """Forward until should_stop() is true; on_tick() every tick_seconds. The loop
+        runs inside numba, SLICE_MS at a time (as the AF_XDP data plane's)."""
+        tick_ns = int(tick_seconds * 1e9)
+        next_tick = time.monotonic_ns() + tick_ns
         while not should_stop():
-            if self.round(time.monotonic_ns()) == 0 and not self.busy_poll:
-                poller.poll(IDLE_POLL_MS)
-            if on_tick is not None and time.monotonic() >= next_tick:
+            self.serve_until(min(time.monotonic_ns() + SLICE_MS * 1_000_000, next_tick),
+                             bool(self.busy_poll))
+            if on_tick is not None and time.monotonic_ns() >= next_tick:
                 on_tick()
-                next_tick = time.monotonic() + tick_seconds
+                next_tick = time.monotonic_ns() + tick_ns
 
     def socket_statistics(self):
         out = {}

@@ -1,5 +1,6 @@
-"""TPACKET_V3 ring handling in numba: one call per round handles every ready receive
-block of both sockets, calling the verified process_batch once per block.
+"""TPACKET_V3 ring handling in numba: one round (step_source) handles every ready
+receive block of both sockets, calling the verified process_batch once per block; the
+loop around the rounds (serve_source, with send() and poll()) runs in numba too.
 
 Receive ring (TPACKET_V3): blocks; the kernel hands a block over by setting
 TP_STATUS_USER in its block_status, we give it back by writing TP_STATUS_KERNEL.
@@ -18,7 +19,9 @@ import sys
 
 import numba
 
-from vernat.io.xdp.rings import load_acquire_u32, load_u32, store_release_u32
+from vernat.io.xdp import libc
+from vernat.io.xdp.rings import (IDLE_POLL_MS, last_errno, load_acquire_u32, load_u32,
+                                 monotonic_ns, retry_later, store_release_u32)
 from vernat.io.jit_step import compile_step
 from vernat.nat import constants as C
 
@@ -53,6 +56,7 @@ NUM_COUNTERS = REASONS + C.NUM_REASONS
 
 nat_process_batch = None
 _step = None
+_serve = None
 
 
 def make_step(kernel):
@@ -149,3 +153,29 @@ def step_source(ring0, ring1, geometry, cfg, clock, tcp, udp, now, max_blocks,
         if got == 0:
             break
     return total
+
+
+def serve_source(ring0, ring1, geometry, cfg, clock, tcp, udp, max_blocks, offs, lens,
+                 times, sides, verdicts, reasons, counters, sent, fds, pollfds, clock_buf,
+                 until_ns, busy, failure):
+    """The loop, as vernat/io/xdp/rings.py's serve_source: rounds (step_source, then
+    send() on each socket that got frames to transmit) until the monotonic clock
+    reaches until_ns; an idle loop sleeps in poll() unless `busy`. Returns 0, or -1
+    when a send() failed with an error retrying cannot cure: failure = [errno, side]."""
+    while True:
+        now = monotonic_ns(clock_buf)
+        if now >= until_ns:
+            return 0
+        n = _step(ring0, ring1, geometry, cfg, clock, tcp, udp, now, max_blocks, offs, lens,
+                  times, sides, verdicts, reasons, counters, sent)
+        for s in range(2):
+            if sent[s] and libc.sendto(fds[s], 0, 0, libc.MSG_DONTWAIT, 0, 0) < 0:
+                code = last_errno()
+                if not retry_later(code):
+                    failure[0] = code
+                    failure[1] = s
+                    return -1
+        if n == 0 and not busy:
+            wait = min(IDLE_POLL_MS, (until_ns - now) // 1_000_000 + 1)
+            if libc.poll(pollfds, 2, wait) < 0 and last_errno() == libc.EINTR:
+                return 0

@@ -1,4 +1,5 @@
-"""The system calls of the AF_XDP loop, callable from numba.
+"""The system calls of the data-plane loops (AF_XDP, and AF_PACKET's too), callable
+from numba.
 
 numba calls these C functions by name (the JIT linker finds them in the process's
 libc), so the whole loop (rings, NAT, sendto(), poll(), the clock) runs inside one

@@ -107,9 +107,10 @@ def make_parser():
     pp.add_argument("--module", action="append", metavar="NAME",
                     help="prove only this state-library module (layout, allocator, flowmap, "
                          "flowtable); repeatable")
-    pp.add_argument("--timeout", type=int, default=600, metavar="SEC",
-                    help="give up on a Nagini run (a module, or one part of it) after SEC "
-                         "seconds (default 600)")
+    pp.add_argument("--timeout", type=int, default=1800, metavar="SEC",
+                    help="give up on a module, or one part of it, after SEC seconds, "
+                         "restarts included (default 1800: a run not done in 300 s is "
+                         "restarted with new Z3 seeds and twice the time)")
     pp.add_argument("--json", metavar="FILE", nargs="?", const="-",
                     help="write the report as JSON (to FILE, or stdout)")
     return parser

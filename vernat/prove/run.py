@@ -226,7 +226,7 @@ def _run_nagini(command, root, limit):
             "nagini_seconds": float(took.group(1)) if took else None}
 
 
-def prove(modules=MODULES, timeout=600, log=print, nagini=None, on_module=None):
+def prove(modules=MODULES, timeout=1800, log=print, nagini=None, on_module=None):
     """Prove each module; a dict with one entry per module and the verdict.
     on_module(result) is called as each module's run ends."""
     from vernat.prove import env

@@ -10,6 +10,8 @@ socket) cost ~8 µs per batch, as much as the kernel's own work for a dozen fram
 loop cacheable on disk. Pointers are passed as plain 64-bit addresses.
 """
 
+import errno
+
 from numba import types
 from numba.core.types import ExternalFunction
 
@@ -27,8 +29,7 @@ errno_location = ExternalFunction("__errno_location", types.uint64())
 CLOCK_MONOTONIC = 1        # the clock of Python's time.monotonic_ns()
 MSG_DONTWAIT = 0x40
 POLLIN = 0x1
-EINTR = 4
-EAGAIN = 11
-EBUSY = 16
-ENETDOWN = 100
-ENOBUFS = 105
+EINTR = errno.EINTR
+# send errors the next round's call cures (the ring is busy or full, the link is
+# down for a moment, a signal came): the loop goes on
+RETRY_LATER = (errno.EAGAIN, errno.EBUSY, errno.ENOBUFS, errno.ENETDOWN, errno.EINTR)

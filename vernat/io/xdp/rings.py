@@ -161,8 +161,7 @@ def last_errno():
 @numba.njit(inline="always")
 def retry_later(code):
     """sendto() errors that the next round's call cures (the ring is busy or full)."""
-    return (code == libc.EAGAIN or code == libc.EBUSY or code == libc.ENOBUFS
-            or code == libc.ENETDOWN or code == libc.EINTR)
+    return code in libc.RETRY_LATER
 
 
 def serve_source(rings, umem, cfg, clock, tcp, udp, budget, offs, lens, times, sides,

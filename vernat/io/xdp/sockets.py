@@ -12,13 +12,13 @@ descriptors, and the index mask.
 """
 
 import ctypes
-import errno
 import mmap
 import os
 
 import numpy as np
 
 from vernat.io.xdp import libs
+from vernat.io.xdp.libc import RETRY_LATER
 from vernat.io.xdp.program import XdpError
 
 FRAME_SIZE = 4096          # one page per frame: any MTU up to ~3.5 KiB fits
@@ -37,7 +37,6 @@ libc.sendto.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c
                         ctypes.c_void_p, ctypes.c_uint32]
 libc.sendto.restype = ctypes.c_ssize_t
 MSG_DONTWAIT = 0x40
-RETRY_LATER = (errno.EAGAIN, errno.EBUSY, errno.ENOBUFS, errno.ENETDOWN, errno.EINTR)
 
 
 class Umem:

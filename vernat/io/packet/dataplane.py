@@ -16,14 +16,13 @@ Why each setting:
 
 import mmap
 import os
-import select
 import socket
 import struct
 import subprocess
-import time
 
 import numpy as np
 
+from vernat.io.loop import LoopBuffers, run_slices
 from vernat.io.packet import rings as R
 
 SOL_PACKET = 263
@@ -47,7 +46,6 @@ TX_FRAME_SIZE = 2048
 TX_FRAMES = 1024
 MAX_FRAMES_PER_BLOCK = RX_BLOCK_SIZE // 64
 MAX_BLOCKS_PER_ROUND = 8
-SLICE_MS = 200               # how often the loop looks at its stop flag
 
 
 class PacketError(RuntimeError):
@@ -122,10 +120,7 @@ class PacketDataPlane:
         self.sides, self.verdicts, self.reasons = (np.zeros(n, np.uint8) for _ in range(3))
         self.sent = np.zeros(2, np.int64)
         self.serve = R._serve
-        self.fds = np.zeros(2, dtype=np.int32)
-        self.pollfds = np.zeros(4, dtype=np.int32)       # struct pollfd[2]: fd, events
-        self.clock_buf = np.zeros(2, dtype=np.int64)     # struct timespec
-        self.failure = np.zeros(2, dtype=np.int64)       # errno, side of a failed send
+        self.loop = LoopBuffers()
 
     def remove_stale_rules(self):
         """Tables of NATs killed before they could remove them (kill -9)."""
@@ -154,10 +149,7 @@ class PacketDataPlane:
             for name in self.ifnames:
                 self.sockets.append(PacketSocket(name))
             self.geometry = np.array([s.geometry() for s in self.sockets], dtype=np.int64)
-            for side, sock in enumerate(self.sockets):
-                self.fds[side] = sock.sock.fileno()
-                self.pollfds[2 * side] = sock.sock.fileno()
-                self.pollfds[2 * side + 1] = select.POLLIN
+            self.loop.watch([s.sock.fileno() for s in self.sockets])
             self.serve_until(0, False)           # compile now, not on the first frame
         except OSError as e:
             self.close()
@@ -169,26 +161,18 @@ class PacketDataPlane:
 
     def serve_until(self, until_ns, busy):
         """Rounds until time.monotonic_ns() reaches until_ns (rings.serve_source)."""
-        if self.serve(self.sockets[0].ring, self.sockets[1].ring, self.geometry,
-                      self.nat.cfg, self.nat.clock, self.nat.tcp, self.nat.udp,
-                      MAX_BLOCKS_PER_ROUND, self.offs, self.lens, self.times, self.sides,
-                      self.verdicts, self.reasons, self.counters, self.sent, self.fds,
-                      self.pollfds.ctypes.data, self.clock_buf.ctypes.data, until_ns, busy,
-                      self.failure) < 0:
-            code, side = (int(v) for v in self.failure)
-            raise OSError(code, f"AF_PACKET send on {self.ifnames[side]}: {os.strerror(code)}")
+        self.loop.check(self.serve(self.sockets[0].ring, self.sockets[1].ring, self.geometry,
+                                   self.nat.cfg, self.nat.clock, self.nat.tcp, self.nat.udp,
+                                   MAX_BLOCKS_PER_ROUND, self.offs, self.lens, self.times,
+                                   self.sides, self.verdicts, self.reasons, self.counters,
+                                   self.sent, *self.loop.args(), until_ns, busy,
+                                   self.loop.failure),
+                        "AF_PACKET", self.ifnames)
 
     def run(self, should_stop, on_tick=None, tick_seconds=1.0):
         """Forward until should_stop() is true; on_tick() every tick_seconds. The loop
-        runs inside numba, SLICE_MS at a time (as the AF_XDP data plane's)."""
-        tick_ns = int(tick_seconds * 1e9)
-        next_tick = time.monotonic_ns() + tick_ns
-        while not should_stop():
-            self.serve_until(min(time.monotonic_ns() + SLICE_MS * 1_000_000, next_tick),
-                             bool(self.busy_poll))
-            if on_tick is not None and time.monotonic_ns() >= next_tick:
-                on_tick()
-                next_tick = time.monotonic_ns() + tick_ns
+        runs inside numba, a slice (vernat.io.loop) at a time (as the AF_XDP data plane's)."""
+        run_slices(self.serve_until, bool(self.busy_poll), should_stop, on_tick, tick_seconds)
 
     def socket_statistics(self):
         out = {}

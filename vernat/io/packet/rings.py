@@ -19,7 +19,7 @@ import sys
 
 import numba
 
-from vernat.io.xdp import libc
+from vernat.io import libc
 from vernat.io.xdp.rings import (IDLE_POLL_MS, last_errno, load_acquire_u32, load_u32,
                                  monotonic_ns, retry_later, store_release_u32)
 from vernat.io.jit_step import compile_step

@@ -1,25 +1,24 @@
 """The AF_XDP data plane: XDP program on both interfaces, one UMEM, the loop.
 
-The loop runs inside numba (rings.serve_source), one call per slice of at most
-SLICE_MS: each round moves every ring of both sockets and runs the NAT on the whole
-batch, calls sendto() on a socket whose TX ring got frames (copy-mode TX happens only
-there) and, when a round was not full, sleeps in poll() on both sockets. Python gets
-control back between slices, for the stop flag, signals and the operator's tick.
+The loop runs inside numba (rings.serve_source), one call per slice
+(vernat/io/loop.py): each round moves every ring of both sockets and runs the NAT on
+the whole batch, calls sendto() on a socket whose TX ring got frames (copy-mode TX
+happens only there) and, when a round was not full, sleeps in poll() on both
+sockets. Python gets control back between slices, for the stop flag, signals and the
+operator's tick.
 """
 
 import os
-import select
 import socket
-import time
 
 import numpy as np
 
+from vernat.io.loop import LoopBuffers, run_slices
 from vernat.io.xdp import rings as R
 from vernat.io.xdp.program import AttachedProgram, XdpError
 from vernat.io.xdp.sockets import RING_SIZE, Umem
 
 BUDGET = 256                 # frames taken from each RX ring per round
-SLICE_MS = 200               # how often the loop looks at its stop flag
 
 
 def receive_queues(ifname):
@@ -49,10 +48,7 @@ class XdpDataPlane:
         self.verdicts = np.zeros(2 * BUDGET, dtype=np.uint8)
         self.reasons = np.zeros(2 * BUDGET, dtype=np.uint8)
         self.serve = R._serve
-        self.fds = np.zeros(2, dtype=np.int32)
-        self.pollfds = np.zeros(4, dtype=np.int32)       # struct pollfd[2]: fd, events
-        self.clock_buf = np.zeros(2, dtype=np.int64)     # struct timespec
-        self.failure = np.zeros(2, dtype=np.int64)       # errno, side of a failed send
+        self.loop = LoopBuffers()
 
     @property
     def modes(self):
@@ -85,21 +81,17 @@ class XdpDataPlane:
 
     def warm_up(self):
         """Compile the loop now (not on the first packet): a slice that ends at once."""
-        for side, xsk in enumerate(self.umem.sockets):
-            self.fds[side] = xsk.fd
-            self.pollfds[2 * side] = xsk.fd
-            self.pollfds[2 * side + 1] = select.POLLIN
+        self.loop.watch([xsk.fd for xsk in self.umem.sockets])
         self.serve_until(0, False)
 
     def serve_until(self, until_ns, busy):
         """Rounds until time.monotonic_ns() reaches until_ns (rings.serve_source)."""
-        if self.serve(self.rings, self.umem.frames, self.nat.cfg, self.nat.clock,
-                      self.nat.tcp, self.nat.udp, BUDGET, self.offs, self.lens, self.times,
-                      self.sides, self.verdicts, self.reasons, self.counters, self.fds,
-                      self.pollfds.ctypes.data, self.clock_buf.ctypes.data, until_ns,
-                      busy, self.failure) < 0:
-            code, side = (int(v) for v in self.failure)
-            raise OSError(code, f"AF_XDP send on {self.ifnames[side]}: {os.strerror(code)}")
+        self.loop.check(self.serve(self.rings, self.umem.frames, self.nat.cfg, self.nat.clock,
+                                   self.nat.tcp, self.nat.udp, BUDGET, self.offs, self.lens,
+                                   self.times, self.sides, self.verdicts, self.reasons,
+                                   self.counters, *self.loop.args(), until_ns, busy,
+                                   self.loop.failure),
+                        "AF_XDP", self.ifnames)
 
     def round(self, now):
         """One round from Python (the profile's measure of the old loop)."""
@@ -116,14 +108,7 @@ class XdpDataPlane:
         With busy_poll the loop never sleeps in poll(): it keeps the core, but not
         from the kernel's receive work when --cpu put that on the same core, in
         SCHED_FIFO threads (threaded NAPI), which preempt it."""
-        tick_ns = int(tick_seconds * 1e9)
-        next_tick = time.monotonic_ns() + tick_ns
-        while not should_stop():
-            self.serve_until(min(time.monotonic_ns() + SLICE_MS * 1_000_000, next_tick),
-                             bool(self.busy_poll))
-            if on_tick is not None and time.monotonic_ns() >= next_tick:
-                on_tick()
-                next_tick = time.monotonic_ns() + tick_ns
+        run_slices(self.serve_until, bool(self.busy_poll), should_stop, on_tick, tick_seconds)
 
     def socket_statistics(self):
         return {name: xsk.statistics() for name, xsk in zip(self.ifnames, self.umem.sockets)} \

@@ -28,7 +28,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from vernat.io.xdp import libc
+from vernat.io import libc
 from vernat.io.xdp.sockets import FILL, COMP, RX, TX, PRODUCER, CONSUMER, DESCS, MASK, FRAME_SIZE
 from vernat.io.jit_step import compile_step
 from vernat.nat import constants as C

@@ -18,7 +18,7 @@ import os
 import numpy as np
 
 from vernat.io.xdp import libs
-from vernat.io.xdp.libc import RETRY_LATER
+from vernat.io.libc import RETRY_LATER
 from vernat.io.xdp.program import XdpError
 
 FRAME_SIZE = 4096          # one page per frame: any MTU up to ~3.5 KiB fits

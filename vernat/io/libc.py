@@ -28,7 +28,6 @@ errno_location = ExternalFunction("__errno_location", types.uint64())
 
 CLOCK_MONOTONIC = 1        # the clock of Python's time.monotonic_ns()
 MSG_DONTWAIT = 0x40
-POLLIN = 0x1
 EINTR = errno.EINTR
 # send errors the next round's call cures (the ring is busy or full, the link is
 # down for a moment, a signal came): the loop goes on

@@ -111,6 +111,8 @@ def make_parser():
                     help="give up on a module, or one part of it, after SEC seconds, "
                          "restarts included (default 1800: a run not done in 300 s is "
                          "restarted with new Z3 seeds and twice the time)")
+    pp.add_argument("--jobs", type=int, default=None, metavar="N",
+                    help="Nagini runs at a time (default 2: a run often leaves a core idle)")
     pp.add_argument("--json", metavar="FILE", nargs="?", const="-",
                     help="write the report as JSON (to FILE, or stdout)")
     return parser
@@ -235,10 +237,13 @@ def cmd_prove(args):
                         m.rsplit(".", 1)[1] in args.module)
     if args.timeout < 1:
         raise UsageError("--timeout must be at least 1 second")
+    jobs = run.JOBS if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise UsageError("--jobs must be at least 1")
     quiet = args.json == "-"
     log = (lambda line: print(line, file=sys.stderr)) if quiet else print
     try:
-        result = run.prove(modules, args.timeout, log=log,
+        result = run.prove(modules, args.timeout, log=log, jobs=jobs,
                            on_module=None if quiet else report.print_prove_module)
     except env.EnvError as e:
         raise UsageError(str(e)) from None

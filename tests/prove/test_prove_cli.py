@@ -72,6 +72,7 @@ def test_each_module_selects_its_own_functions():
 @pytest.mark.parametrize("argv, message", [
     (["prove", "--module", "nosuch"], "--module nosuch: not a state-library module"),
     (["prove", "--timeout", "0"], "--timeout must be at least 1 second"),
+    (["prove", "--jobs", "0"], "--jobs must be at least 1"),
     (["prove", "--timeout", "x"], "argument --timeout: invalid int value"),
 ])
 def test_bad_flags_are_one_line(argv, message, capsys):
@@ -197,3 +198,75 @@ def test_a_restart_shows_in_the_module_line(capsys):
                                "seconds": 12.0, "functions": ["a"], "parts": 2,
                                "attempts": [[300.1, 80.2], [50.0]], "errors": []})
     assert "1 restart with new seeds" in capsys.readouterr().out
+
+
+def _timed_nagini(tmp_path, seconds):
+    """A fake Nagini that proves after `seconds`, logging its start and end
+    (monotonic clock) so that overlapping runs can be counted."""
+    script = tmp_path / "nagini"
+    log = tmp_path / "spans"
+    script.write_text(f"#!/bin/sh\nstart=$(cat /proc/uptime | cut -d' ' -f1)\nsleep {seconds}\n"
+                      f"echo \"$start $(cat /proc/uptime | cut -d' ' -f1)\" >> {log}\n"
+                      "echo 'Verification successful'\n")
+    script.chmod(0o755)
+    return [str(script)], log
+
+
+def _most_at_once(log):
+    spans = [tuple(map(float, line.split())) for line in log.read_text().splitlines()]
+    return max(sum(1 for s, e in spans if s <= start < e) for start, _ in spans), len(spans)
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_runs_overlap_up_to_jobs_and_no_more(tmp_path, jobs):
+    nagini, log = _timed_nagini(tmp_path, 0.3)
+    result = run.prove(nagini=nagini, log=None, jobs=jobs)
+    runs = sum(len(run.module_parts(m, run.module_functions(m))) for m in run.MODULES)
+    assert result["proven"]
+    assert _most_at_once(log) == (jobs, runs)
+
+
+def test_the_last_module_starts_first_and_results_keep_the_order_given(tmp_path):
+    # flowtable imports every other module and takes longest: it starts
+    # first; the modules end in another order, yet the report keeps the one given
+    calls = tmp_path / "calls"
+    script = tmp_path / "nagini"
+    script.write_text(f"#!/bin/sh\necho \"$*\" >> {calls}\n"
+                      "case \"$*\" in *flowtable.py*) sleep 1;; esac\n"
+                      "echo 'Verification successful'\n")
+    script.chmod(0o755)
+    ended = []
+    result = run.prove(nagini=[str(script)], log=None, jobs=2,
+                       on_module=lambda r: ended.append(r["module"]))
+    assert result["proven"]
+    assert calls.read_text().splitlines()[0].endswith("flowtable.py")
+    assert sorted(ended) == sorted(run.MODULES) and ended != list(run.MODULES)
+    assert [r["module"] for r in result["modules"]] == list(run.MODULES)
+
+
+def test_an_interrupt_ends_every_run_and_starts_no_more(tmp_path):
+    # layout's run proves at once; every other hangs. Ctrl-C arrives (as
+    # KeyboardInterrupt in the main thread) when layout's verdict is printed.
+    pids = tmp_path / "pids"
+    calls = tmp_path / "calls"
+    script = tmp_path / "nagini"
+    script.write_text(f"#!/bin/sh\necho \"$*\" >> {calls}\n"
+                      "case \"$*\" in *layout.py*) echo 'Verification successful'; exit 0;; esac\n"
+                      f"sleep 300 &\necho $! >> {pids}\nwait\n")
+    script.chmod(0o755)
+
+    def interrupt(result):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run.prove(modules=("vernat.state.flowtable", "vernat.state.layout"), nagini=[str(script)],
+                  log=None, jobs=2, on_module=interrupt)
+    started = len(calls.read_text().splitlines())
+    time.sleep(0.5)
+    assert len(calls.read_text().splitlines()) == started   # nothing new started
+    for pid in map(int, pids.read_text().split()):
+        try:
+            state = open(f"/proc/{pid}/stat").read().split()[2]
+        except FileNotFoundError:
+            continue
+        assert state == "Z", f"a hanging run's child {pid} outlived the interrupt"

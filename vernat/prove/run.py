@@ -14,7 +14,9 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from vernat import build
 
@@ -135,6 +137,16 @@ def module_parts(name, functions):
 def prove_module(nagini, name, timeout):
     """One module: a Nagini run per part (module_parts), in turn; ✔ only if
     every part is. The time-out applies to each part."""
+    plan = _plan(name)
+    if "errors" in plan:
+        return plan
+    results = [_prove_part(nagini, plan["path"], part, timeout) for part in plan["parts"]]
+    return _module_result(plan, results)
+
+
+def _plan(name):
+    """The module's path, functions and parts, or a not-run result saying
+    why it cannot be run."""
     path = build.module_path(name)
     rel = os.path.relpath(path)
     try:
@@ -144,11 +156,16 @@ def prove_module(nagini, name, timeout):
         return _not_run(name, rel, f"{rel}:{e.lineno}:{e.offset}", f"syntax error: {e.msg}")
     except ValueError as e:
         return _not_run(name, rel, rel, str(e))
-    results = [_prove_part(nagini, path, part, timeout) for part in parts]
+    return {"module": name, "path": path, "rel": rel, "functions": functions, "parts": parts}
+
+
+def _module_result(plan, results):
+    """A module's verdict from its parts' runs. Its seconds are the sum of
+    its runs' times (runs of different modules may overlap)."""
     took = [r["nagini_seconds"] for r in results]
-    return {"module": name, "path": rel,
-            "proven": all(r["proven"] for r in results), "functions": functions,
-            "parts": len(parts), "seconds": round(sum(r["seconds"] for r in results), 1),
+    return {"module": plan["module"], "path": plan["rel"],
+            "proven": all(r["proven"] for r in results), "functions": plan["functions"],
+            "parts": len(plan["parts"]), "seconds": round(sum(r["seconds"] for r in results), 1),
             "attempts": [r["attempts"] for r in results],
             "nagini_seconds": None if None in took else round(sum(took), 2),
             "errors": [e for r in results for e in r["errors"]]}
@@ -186,6 +203,8 @@ def _prove_part(nagini, path, functions, timeout):
         left = timeout - (time.monotonic() - started)
         limit = min(budget, left)
         seeds = [RANDOM_SEEDS] if attempts else []
+        if _STOPPING.is_set():
+            raise _Stopped()
         result = _run_nagini(command[:1] + seeds + command[1:], root, limit)
         attempts.append(round(result["seconds"], 1))
         if result["finished"] or limit >= left:
@@ -207,8 +226,12 @@ def _run_nagini(command, root, limit):
     started = time.monotonic()
     # Nagini's own session: on a time-out (or Ctrl-C) the whole group goes,
     # its JVM and Z3 processes too, which would otherwise keep a core busy
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=root, env=env, start_new_session=True)
+    with _LIVE_LOCK:
+        if _STOPPING.is_set():
+            raise _Stopped()
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=root, env=env, start_new_session=True)
+        _LIVE.add(proc)
     try:
         out, err = proc.communicate(timeout=max(limit, 0.1))
     except subprocess.TimeoutExpired:
@@ -218,6 +241,9 @@ def _run_nagini(command, root, limit):
     except BaseException:
         _kill_group(proc)
         raise
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
     text = out + "\n" + err
     ok, errors = parse_output(text)
     took = _TOOK.search(text)
@@ -226,17 +252,69 @@ def _run_nagini(command, root, limit):
             "nagini_seconds": float(took.group(1)) if took else None}
 
 
-def prove(modules=MODULES, timeout=1800, log=print, nagini=None, on_module=None):
-    """Prove each module; a dict with one entry per module and the verdict.
-    on_module(result) is called as each module's run ends."""
+# Runs at a time. Within a run Silicon proves the functions on two verifiers
+# (one Z3 each), but a run's end is often one slow proof while the other core
+# idles, and its first ~20 s are Nagini's single-threaded translation (mostly
+# mypy's type check): a second run fills both gaps. The runs are independent
+# (each proof uses only its callees' contracts), so their order is free; the
+# longest go first so that the short ones fill the end.
+JOBS = 2
+
+# The Nagini processes running now, so that an interrupt of the main thread
+# ends them all; once _STOPPING is set no new run starts.
+_LIVE = set()
+_LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+class _Stopped(Exception):
+    """A part not started because `prove` is being interrupted."""
+
+
+def _stop_all():
+    with _LIVE_LOCK:
+        _STOPPING.set()
+        live = list(_LIVE)
+    for proc in live:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def prove(modules=MODULES, timeout=1800, log=print, nagini=None, on_module=None, jobs=JOBS):
+    """Prove each module; a dict with one entry per module (in the order
+    given) and the verdict. Up to `jobs` Nagini runs at a time;
+    on_module(result) is called as each module's last run ends."""
     from vernat.prove import env
     if nagini is None:
         nagini = env.ensure(log)
     started = time.monotonic()
-    results = []
-    for name in modules:
-        results.append(prove_module(nagini, name, timeout))
-        if on_module:
-            on_module(results[-1])
+    plans = [_plan(name) for name in modules]
+    results = [plan if "errors" in plan else None for plan in plans]
+    for r in results:
+        if r is not None and on_module:
+            on_module(r)
+    # later modules import more and take longer (the library's dependency order)
+    tasks = [(m, k) for m in reversed(range(len(plans))) if results[m] is None
+             for k in range(len(plans[m]["parts"]))]
+    done = {m: {} for m in range(len(plans))}
+    _STOPPING.clear()
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        futures = {pool.submit(_prove_part, nagini, plans[m]["path"], plans[m]["parts"][k],
+                               timeout): (m, k) for m, k in tasks}
+        for future in as_completed(futures):
+            m, k = futures[future]
+            done[m][k] = future.result()
+            if len(done[m]) == len(plans[m]["parts"]):
+                results[m] = _module_result(plans[m], [done[m][k] for k in sorted(done[m])])
+                if on_module:
+                    on_module(results[m])
+    except BaseException:
+        _stop_all()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return {"modules": results, "proven": all(r["proven"] for r in results),
             "seconds": round(time.monotonic() - started, 1)}

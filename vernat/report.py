@@ -122,6 +122,9 @@ def print_prove_module(r):
     restarts = sum(len(a) - 1 for a in r.get("attempts", []))
     if restarts:
         runs += f", {restarts} restart{'s' if restarts > 1 else ''} with new seeds"
+    slowest = list(r.get("function_seconds", {}).items())[:2]
+    if slowest:
+        runs += "; slowest: " + ", ".join(f"{f} {t:.0f} s" for f, t in slowest)
     console.print(f"{mark} {r['module']:<24} {r['seconds']:7.1f} s  "
                   f"({len(r['functions'])} functions{runs})", highlight=False, soft_wrap=True)
     for e in r["errors"]:

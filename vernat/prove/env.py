@@ -32,7 +32,10 @@ def _stamp_name():
 
 
 def nagini_command(venv):
-    return [os.path.join(venv, "bin", "nagini")]
+    # Nagini's own command line through vernat.prove.nagini_main, which adds
+    # Silicon's per-function times (found on PYTHONPATH, which run.py sets
+    # to the tree being proven)
+    return [os.path.join(venv, "bin", "python"), "-m", "vernat.prove.nagini_main"]
 
 
 def ensure(log=print):

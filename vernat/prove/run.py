@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -168,6 +169,9 @@ def _module_result(plan, results):
             "parts": len(plan["parts"]), "seconds": round(sum(r["seconds"] for r in results), 1),
             "attempts": [r["attempts"] for r in results],
             "nagini_seconds": None if None in took else round(sum(took), 2),
+            "function_seconds": dict(sorted(
+                ((f, t) for r in results for f, t in r.get("function_seconds", {}).items()),
+                key=lambda item: -item[1])),
             "errors": [e for r in results for e in r["errors"]]}
 
 
@@ -195,8 +199,7 @@ RANDOM_SEEDS = "--viper-arg=--proverRandomizeSeeds"
 
 def _prove_part(nagini, path, functions, timeout):
     root = os.path.dirname(os.path.dirname(os.path.dirname(path)))
-    command = nagini + ["--ide-mode", "--mypy-path", root,
-                        "--select", ",".join(functions), path]
+    arguments = ["--ide-mode", "--mypy-path", root, "--select", ",".join(functions), path]
     started = time.monotonic()
     budget, attempts = FIRST_BUDGET, []
     while True:
@@ -205,7 +208,7 @@ def _prove_part(nagini, path, functions, timeout):
         seeds = [RANDOM_SEEDS] if attempts else []
         if _STOPPING.is_set():
             raise _Stopped()
-        result = _run_nagini(command[:1] + seeds + command[1:], root, limit)
+        result = _run_nagini(nagini + seeds + arguments, root, limit, functions)
         attempts.append(round(result["seconds"], 1))
         if result["finished"] or limit >= left:
             break
@@ -217,12 +220,36 @@ def _prove_part(nagini, path, functions, timeout):
                              f"Nagini did not finish within {timeout} s{tries}"}]
     return {"proven": result["proven"], "seconds": round(time.monotonic() - started, 1),
             "attempts": attempts, "nagini_seconds": result["nagini_seconds"],
+            "function_seconds": result.get("function_seconds", {}),
             "errors": result["errors"]}
 
 
-def _run_nagini(command, root, limit):
+def read_times(text, functions):
+    """Silicon's per-member times (CSV reporter: kind,member,milliseconds,…)
+    for the given functions, in seconds."""
+    times = {}
+    for line in text.splitlines():
+        fields = [f.strip() for f in line.split(",")]
+        if len(fields) >= 3 and fields[0].startswith("Entity") and fields[1] in functions:
+            try:
+                times[fields[1]] = round(int(fields[2]) / 1000, 1)
+            except ValueError:
+                pass
+    return times
+
+
+def _run_nagini(command, root, limit, functions=()):
     """One Nagini run, stopped after `limit` seconds."""
-    env = dict(os.environ, MYPYPATH=root, PYTHONPATH=root)
+    with tempfile.NamedTemporaryFile(prefix="vernat-prove-", suffix=".csv") as times:
+        env = dict(os.environ, MYPYPATH=root, PYTHONPATH=root, VERNAT_PROVE_TIMES=times.name)
+        result = _run_nagini_process(command, root, env, limit)
+        if result["finished"]:
+            with open(times.name, encoding="utf-8", errors="replace") as f:
+                result["function_seconds"] = read_times(f.read(), set(functions))
+    return result
+
+
+def _run_nagini_process(command, root, env, limit):
     started = time.monotonic()
     # Nagini's own session: on a time-out (or Ctrl-C) the whole group goes,
     # its JVM and Z3 processes too, which would otherwise keep a core busy

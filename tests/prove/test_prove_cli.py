@@ -140,21 +140,33 @@ def test_each_part_is_its_own_run_and_one_failing_part_fails_the_module(tmp_path
     assert result["parts"] == runs and not result["proven"]
 
 
+BUSY = "while :; do :; done\n"     # a stuck Z3: it burns CPU
+
+
+def _cpu_as_age(monkeypatch):
+    """Count a run's CPU as its age, as if it had a core to itself, so that
+    the budget's arithmetic is tested apart from the machine's load."""
+    born = {}
+    monkeypatch.setattr(run, "session_cpu",
+                        lambda session: time.monotonic() - born.setdefault(session,
+                                                                           time.monotonic()))
+
+
 def _seed_sensitive_nagini(tmp_path):
-    """A fake Nagini that hangs with Silicon's default seeds and proves at once
-    with randomized ones; it logs each call."""
+    """A fake Nagini that is stuck (burning CPU) with Silicon's default seeds
+    and proves at once with randomized ones; it logs each call."""
     script = tmp_path / "nagini"
     log = tmp_path / "calls"
     script.write_text(f"#!/bin/sh\necho \"$*\" >> {log}\n"
                       "case \"$*\" in *--proverRandomizeSeeds*) "
-                      "echo 'Verification successful'; exit 0;; esac\n"
-                      "sleep 300\n")
+                      "echo 'Verification successful'; exit 0;; esac\n" + BUSY)
     script.chmod(0o755)
     return [str(script)], log
 
 
 def test_a_run_past_its_budget_restarts_with_random_seeds(tmp_path, monkeypatch):
     monkeypatch.setattr(run, "FIRST_BUDGET", 1)
+    _cpu_as_age(monkeypatch)
     nagini, log = _seed_sensitive_nagini(tmp_path)
     result = run.prove_module(nagini, "vernat.state.layout", timeout=30)
     calls = log.read_text().splitlines()
@@ -167,18 +179,44 @@ def test_a_run_past_its_budget_restarts_with_random_seeds(tmp_path, monkeypatch)
 
 def test_restarts_double_the_budget_until_the_time_out_is_spent(tmp_path, monkeypatch):
     monkeypatch.setattr(run, "FIRST_BUDGET", 1)
+    _cpu_as_age(monkeypatch)
     script = tmp_path / "nagini"
-    script.write_text("#!/bin/sh\nsleep 300\n")
+    script.write_text("#!/bin/sh\n" + BUSY)
     script.chmod(0o755)
     started = time.monotonic()
     result = run.prove_module([str(script)], "vernat.state.layout", timeout=5)
     took = time.monotonic() - started
     assert not result["proven"]
     attempts = result["attempts"][0]
-    assert len(attempts) == 3                   # 1 s, 2 s, then the 2 s left
-    assert attempts[1] >= 2 * attempts[0] - 0.5
+    assert len(attempts) == 3                   # 1 s, 2 s of CPU, then the time left
+    assert attempts[1] >= 2 * attempts[0] - 1
     assert 5 <= took < 10
     assert "did not finish within 5 s (3 attempts" in result["errors"][0]["message"]
+
+
+def test_a_slow_run_that_uses_little_cpu_is_not_restarted(tmp_path, monkeypatch):
+    # a run that waits for the CPU (another run beside it, a loaded host) is
+    # slow, not stuck: only the CPU it has used counts against its budget
+    monkeypatch.setattr(run, "FIRST_BUDGET", 1)
+    script = tmp_path / "nagini"
+    script.write_text("#!/bin/sh\nsleep 3\necho 'Verification successful'\n")
+    script.chmod(0o755)
+    result = run.prove_module([str(script)], "vernat.state.layout", timeout=30)
+    assert result["proven"] and len(result["attempts"][0]) == 1
+    assert result["attempts"][0][0] >= 3
+
+
+def test_session_cpu_counts_every_process_of_the_session():
+    import subprocess
+    proc = subprocess.Popen(["sh", "-c", "sh -c 'while :; do :; done' & wait"],
+                            start_new_session=True)
+    try:
+        time.sleep(1.5)
+        used = run.session_cpu(proc.pid)
+    finally:
+        run._kill_group(proc)
+    # the grandchild's busy loop: up to 1.5 s of one core, less on a busy host
+    assert 0.05 <= used <= 3.5
 
 
 def test_a_failed_proof_is_not_retried(tmp_path, monkeypatch):

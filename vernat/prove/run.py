@@ -187,14 +187,18 @@ def _not_run(name, rel, where, message):
 # functions over its two verifiers: the same allocator part, unchanged, proved
 # in 179 s in one run and grew a Z3 past 8 GB in 7.7 min in the next
 # (docs/progress-prove.md, session 9). A time so heavy-tailed is cut by
-# restarting: a run not done within FIRST_BUDGET seconds is stopped and
-# started again with the prover's random seeds randomized (Silicon's
-# --proverRandomizeSeeds), each attempt with twice the time of the one
-# before, until the part's time-out is spent. Each attempt is a whole proof
-# (the seeds steer the search, not what is proven), and a failed proof is
-# never retried: only a run that did not finish is.
-FIRST_BUDGET = 300
+# restarting: a run that has used FIRST_BUDGET seconds of CPU (its JVM and
+# Z3 processes together) without finishing is stopped and started again with
+# the prover's random seeds randomized (Silicon's --proverRandomizeSeeds),
+# each attempt with twice the CPU of the one before, until the part's
+# time-out (wall clock) is spent. CPU, not wall time: a run that shares the
+# machine (JOBS, or a loaded CI host) is slow without being stuck, and a wall
+# budget restarted such runs for nothing. Each attempt is a whole proof (the
+# seeds steer the search, not what is proven), and a failed proof is never
+# retried: only a run that did not finish is.
+FIRST_BUDGET = 600          # CPU seconds: about 300 s of both cores
 RANDOM_SEEDS = "--viper-arg=--proverRandomizeSeeds"
+POLL = 0.5                  # seconds between looks at a run's CPU time
 
 
 def _prove_part(nagini, path, functions, timeout):
@@ -204,13 +208,12 @@ def _prove_part(nagini, path, functions, timeout):
     budget, attempts = FIRST_BUDGET, []
     while True:
         left = timeout - (time.monotonic() - started)
-        limit = min(budget, left)
         seeds = [RANDOM_SEEDS] if attempts else []
         if _STOPPING.is_set():
             raise _Stopped()
-        result = _run_nagini(nagini + seeds + arguments, root, limit, functions)
+        result = _run_nagini(nagini + seeds + arguments, root, left, budget, functions)
         attempts.append(round(result["seconds"], 1))
-        if result["finished"] or limit >= left:
+        if result["finished"] or time.monotonic() - started >= timeout:
             break
         budget *= 2
     if not result["finished"]:
@@ -238,18 +241,36 @@ def read_times(text, functions):
     return times
 
 
-def _run_nagini(command, root, limit, functions=()):
-    """One Nagini run, stopped after `limit` seconds."""
+def _run_nagini(command, root, limit, cpu_budget, functions=()):
+    """One Nagini run, stopped after `limit` seconds or once its processes
+    have used `cpu_budget` seconds of CPU."""
     with tempfile.NamedTemporaryFile(prefix="vernat-prove-", suffix=".csv") as times:
         env = dict(os.environ, MYPYPATH=root, PYTHONPATH=root, VERNAT_PROVE_TIMES=times.name)
-        result = _run_nagini_process(command, root, env, limit)
+        result = _run_nagini_process(command, root, env, limit, cpu_budget)
         if result["finished"]:
             with open(times.name, encoding="utf-8", errors="replace") as f:
                 result["function_seconds"] = read_times(f.read(), set(functions))
     return result
 
 
-def _run_nagini_process(command, root, env, limit):
+def session_cpu(session):
+    """CPU seconds used by the processes of a session: those alive, and the
+    children they have reaped (Z3 processes Silicon has closed)."""
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue                    # ended while we looked
+        if int(fields[3]) == session:
+            ticks += sum(int(x) for x in fields[11:15])   # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _run_nagini_process(command, root, env, limit, cpu_budget):
     started = time.monotonic()
     # Nagini's own session: on a time-out (or Ctrl-C) the whole group goes,
     # its JVM and Z3 processes too, which would otherwise keep a core busy
@@ -260,11 +281,17 @@ def _run_nagini_process(command, root, env, limit):
                                 text=True, cwd=root, env=env, start_new_session=True)
         _LIVE.add(proc)
     try:
-        out, err = proc.communicate(timeout=max(limit, 0.1))
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        return {"finished": False, "proven": False, "errors": [],
-                "seconds": time.monotonic() - started, "nagini_seconds": None}
+        while True:
+            try:
+                out, err = proc.communicate(
+                    timeout=max(min(POLL, started + limit - time.monotonic()), 0.01))
+                break
+            except subprocess.TimeoutExpired:
+                if (time.monotonic() - started >= limit or
+                        session_cpu(proc.pid) >= cpu_budget):
+                    _kill_group(proc)
+                    return {"finished": False, "proven": False, "errors": [],
+                            "seconds": time.monotonic() - started, "nagini_seconds": None}
     except BaseException:
         _kill_group(proc)
         raise

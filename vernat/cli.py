@@ -112,7 +112,7 @@ def make_parser():
                          "restarts included (default 1800: a run not done in 300 s is "
                          "restarted with new Z3 seeds and twice the time)")
     pp.add_argument("--jobs", type=int, default=None, metavar="N",
-                    help="Nagini runs at a time (default 2: a run often leaves a core idle)")
+                    help="Nagini runs at a time (default 1; each run uses two cores already)")
     pp.add_argument("--json", metavar="FILE", nargs="?", const="-",
                     help="write the report as JSON (to FILE, or stdout)")
     return parser

@@ -306,13 +306,15 @@ def _run_nagini_process(command, root, env, limit, cpu_budget):
             "nagini_seconds": float(took.group(1)) if took else None}
 
 
-# Runs at a time. Within a run Silicon proves the functions on two verifiers
-# (one Z3 each), but a run's end is often one slow proof while the other core
-# idles, and its first ~20 s are Nagini's single-threaded translation (mostly
-# mypy's type check): a second run fills both gaps. The runs are independent
-# (each proof uses only its callees' contracts), so their order is free; the
-# longest go first so that the short ones fill the end.
-JOBS = 2
+# Runs at a time. The runs are independent (each proof uses only its callees'
+# contracts), so any number may run together; the longest start first so that
+# short ones fill the end. One by default: on this 2-core machine each run's
+# Silicon already starts two verifiers (one Z3 each), and two runs side by
+# side took longer in all (1,844 s against 1,365 s one at a time, session 10,
+# docs/progress-prove.md): four Z3 processes on two cores slowed every proof,
+# and the allocator's slowest part, started late, ran alone at the end anyway.
+# --jobs is for machines with cores to spare.
+JOBS = 1
 
 # The Nagini processes running now, so that an interrupt of the main thread
 # ends them all; once _STOPPING is set no new run starts.

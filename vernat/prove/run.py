@@ -351,8 +351,10 @@ def prove(modules=MODULES, timeout=1800, log=print, nagini=None, on_module=None,
     for r in results:
         if r is not None and on_module:
             on_module(r)
-    # later modules import more and take longer (the library's dependency order)
-    tasks = [(m, k) for m in reversed(range(len(plans))) if results[m] is None
+    # one at a time: in the order given; more: later modules first, as they
+    # import more and take longer (the library's dependency order)
+    order = range(len(plans)) if jobs <= 1 else reversed(range(len(plans)))
+    tasks = [(m, k) for m in order if results[m] is None
              for k in range(len(plans[m]["parts"]))]
     done = {m: {} for m in range(len(plans))}
     _STOPPING.clear()

@@ -308,3 +308,6 @@ def test_an_interrupt_ends_every_run_and_starts_no_more(tmp_path):
         except FileNotFoundError:
             continue
         assert state == "Z", f"a hanging run's child {pid} outlived the interrupt"
+    # the stop ended with that call: the next one runs
+    assert run.prove_module(_fake_nagini(tmp_path, "Verification successful", 0),
+                            "vernat.state.layout", timeout=30)["proven"]

@@ -374,5 +374,6 @@ def prove(modules=MODULES, timeout=1800, log=print, nagini=None, on_module=None,
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        _STOPPING.clear()       # every thread is done: the stop was this call's only
     return {"modules": results, "proven": all(r["proven"] for r in results),
             "seconds": round(time.monotonic() - started, 1)}

@@ -54,6 +54,14 @@ def _fake_nagini(tmp_path, output, code):
     return [str(script)]
 
 
+def _script(tmp_path, body):
+    """A fake Nagini: a shell script with this body."""
+    script = tmp_path / "nagini"
+    script.write_text("#!/bin/sh\n" + body)
+    script.chmod(0o755)
+    return [str(script)]
+
+
 def test_every_module_runs_and_a_failure_is_a_cross(tmp_path):
     good = run.prove(nagini=_fake_nagini(tmp_path, "Verification successful", 0), log=None)
     assert good["proven"] and [r["module"] for r in good["modules"]] == list(run.MODULES)
@@ -127,13 +135,11 @@ def test_a_part_naming_a_missing_function_is_a_cross(monkeypatch, tmp_path):
 
 def test_each_part_is_its_own_run_and_one_failing_part_fails_the_module(tmp_path):
     # the fake Nagini fails the run whose --select names index_free
-    script = tmp_path / "nagini"
     log = tmp_path / "calls"
-    script.write_text(f"#!/bin/sh\necho \"$@\" >> {log}\n"
-                      "case \"$*\" in *index_free*) echo 'Verification failed'; exit 1;; esac\n"
-                      "echo 'Verification successful'\n")
-    script.chmod(0o755)
-    result = run.prove_module([str(script)], "vernat.state.allocator", timeout=30)
+    nagini = _script(tmp_path, f"echo \"$@\" >> {log}\n"
+                     "case \"$*\" in *index_free*) echo 'Verification failed'; exit 1;; esac\n"
+                     "echo 'Verification successful'\n")
+    result = run.prove_module(nagini, "vernat.state.allocator", timeout=30)
     runs = len(run.PARTS["vernat.state.allocator"]) + 1
     assert runs >= 2
     assert len(log.read_text().splitlines()) == runs
@@ -268,13 +274,11 @@ def test_the_last_module_starts_first_and_results_keep_the_order_given(tmp_path)
     # flowtable imports every other module and takes longest: it starts
     # first; the modules end in another order, yet the report keeps the one given
     calls = tmp_path / "calls"
-    script = tmp_path / "nagini"
-    script.write_text(f"#!/bin/sh\necho \"$*\" >> {calls}\n"
-                      "case \"$*\" in *flowtable.py*) sleep 1;; esac\n"
-                      "echo 'Verification successful'\n")
-    script.chmod(0o755)
+    nagini = _script(tmp_path, f"echo \"$*\" >> {calls}\n"
+                     "case \"$*\" in *flowtable.py*) sleep 1;; esac\n"
+                     "echo 'Verification successful'\n")
     ended = []
-    result = run.prove(nagini=[str(script)], log=None, jobs=2,
+    result = run.prove(nagini=nagini, log=None, jobs=2,
                        on_module=lambda r: ended.append(r["module"]))
     assert result["proven"]
     assert calls.read_text().splitlines()[0].endswith("flowtable.py")
@@ -287,17 +291,15 @@ def test_an_interrupt_ends_every_run_and_starts_no_more(tmp_path):
     # KeyboardInterrupt in the main thread) when layout's verdict is printed.
     pids = tmp_path / "pids"
     calls = tmp_path / "calls"
-    script = tmp_path / "nagini"
-    script.write_text(f"#!/bin/sh\necho \"$*\" >> {calls}\n"
-                      "case \"$*\" in *layout.py*) echo 'Verification successful'; exit 0;; esac\n"
-                      f"sleep 300 &\necho $! >> {pids}\nwait\n")
-    script.chmod(0o755)
+    nagini = _script(tmp_path, f"echo \"$*\" >> {calls}\n"
+                     "case \"$*\" in *layout.py*) echo 'Verification successful'; exit 0;; esac\n"
+                     f"sleep 300 &\necho $! >> {pids}\nwait\n")
 
     def interrupt(result):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run.prove(modules=("vernat.state.flowtable", "vernat.state.layout"), nagini=[str(script)],
+        run.prove(modules=("vernat.state.flowtable", "vernat.state.layout"), nagini=nagini,
                   log=None, jobs=2, on_module=interrupt)
     started = len(calls.read_text().splitlines())
     time.sleep(0.5)

@@ -108,11 +108,15 @@ def parse_output(text, modules=MODULES):
     return ok, errors
 
 
-def _kill_group(proc):
+def _signal_group(proc):
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def _kill_group(proc):
+    _signal_group(proc)
     proc.communicate()
 
 
@@ -332,10 +336,7 @@ def _stop_all():
         _STOPPING.set()
         live = list(_LIVE)
     for proc in live:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _signal_group(proc)     # its own thread reaps it (communicate is not shared)
 
 
 def prove(modules=MODULES, timeout=1800, log=print, nagini=None, on_module=None, jobs=JOBS):

@@ -48,6 +48,8 @@ from vernat.state.model import (
     taken, allocated, ring_put, swapped, window_end, released, cleared, freed,
     ring_pair_match, header_match, next_free_match, lemma_swapped,
     lemma_header_stored, lemma_rec_stored, lemma_link_stored, lemma_ring_stored,
+    map_ok_s, lemma_map_ok_kept, coupled_s, lemma_coupled_kept, lemma_coupled_stamped,
+    rec_off, link_off,
 )
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, link_word, ring_word, ring_offset, allocator_ok,
@@ -93,9 +95,13 @@ def _set_header(t: List[int], h: int, v: int) -> None:
     Ensures(t[h] == v)
     Ensures(Implies(Old(links_ok(t)) and (h == H_COUNT or h == H_RING_HEAD or (-1 <= v and v < cap(t))),
                     links_ok(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
+    Ensures(coupled_s(ToSeq(t)) == Old(coupled_s(ToSeq(t))))
     Ensures(abstract(t) == with_header(Old(abstract(t)), h, v))
     Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
     lemma_header_stored(ToSeq(t), h, v)
+    lemma_map_ok_kept(ToSeq(t), h, v)
+    lemma_coupled_kept(ToSeq(t), h, v)
     t[h] = v
 
 
@@ -125,9 +131,15 @@ def _set_last_seen(t: List[int], i: int, v: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(flow_word(t, i, F_LAST_SEEN) == v)
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
+    # a live flow's new time (refresh) keeps the map's coupling to the records
+    Ensures(Implies(Old(flow_word(t, i, F_LAST_SEEN)) != FREE and v != FREE,
+                    coupled_s(ToSeq(t)) == Old(coupled_s(ToSeq(t)))))
     Ensures(abstract(t) == with_rec(Old(abstract(t)), i, F_LAST_SEEN, v))
     Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
     lemma_rec_stored(ToSeq(t), i, F_LAST_SEEN, v)
+    lemma_map_ok_kept(ToSeq(t), rec_off(ToSeq(t), i, F_LAST_SEEN), v)
+    lemma_coupled_stamped(ToSeq(t), i, v)
     t[flow_at(t, i) + F_LAST_SEEN] = v
 
 
@@ -194,9 +206,13 @@ def _set_prev(t: List[int], i: int, v: int) -> None:
     # a link stored in range keeps every link in range (so the list
     # operations carry links_ok from store to store, not through the frames)
     Ensures(Implies(Old(links_ok(t)) and -1 <= v and v < cap(t), links_ok(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
+    Ensures(coupled_s(ToSeq(t)) == Old(coupled_s(ToSeq(t))))
     Ensures(abstract(t) == with_link(Old(abstract(t)), i, L_PREV, v))
     Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
     lemma_link_stored(ToSeq(t), i, L_PREV, v)
+    lemma_map_ok_kept(ToSeq(t), link_off(ToSeq(t), i, L_PREV), v)
+    lemma_coupled_kept(ToSeq(t), link_off(ToSeq(t), i, L_PREV), v)
     t[link_at(t, i) + L_PREV] = v
 
 
@@ -227,9 +243,13 @@ def _set_next(t: List[int], i: int, v: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(link_word(t, i, L_NEXT) == v)
     Ensures(Implies(Old(links_ok(t)) and -1 <= v and v < cap(t), links_ok(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
+    Ensures(coupled_s(ToSeq(t)) == Old(coupled_s(ToSeq(t))))
     Ensures(abstract(t) == with_link(Old(abstract(t)), i, L_NEXT, v))
     Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
     lemma_link_stored(ToSeq(t), i, L_NEXT, v)
+    lemma_map_ok_kept(ToSeq(t), link_off(ToSeq(t), i, L_NEXT), v)
+    lemma_coupled_kept(ToSeq(t), link_off(ToSeq(t), i, L_NEXT), v)
     t[link_at(t, i) + L_NEXT] = v
 
 
@@ -321,6 +341,8 @@ def lru_append(t: List[int], i: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(t[H_NEWEST] == i)
     Ensures(links_ok(t))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
+    Ensures(coupled_s(ToSeq(t)) == Old(coupled_s(ToSeq(t))))
     Ensures(abstract(t) == appended(Old(abstract(t)), i))
     last = t[H_NEWEST]
     Assert(links_match(t))
@@ -361,6 +383,8 @@ def lru_unlink(t: List[int], i: int) -> None:
     Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(links_ok(t))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
+    Ensures(coupled_s(ToSeq(t)) == Old(coupled_s(ToSeq(t))))
     Ensures(abstract(t) == unlinked(Old(abstract(t)), i))
     r = link_at(t, i)
     prev = t[r + L_PREV]
@@ -500,6 +524,8 @@ def lru_touch(t: List[int], i: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(t[H_NEWEST] == i)
     Ensures(links_ok(t))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
+    Ensures(coupled_s(ToSeq(t)) == Old(coupled_s(ToSeq(t))))
     Ensures(abstract(t) == relinked(Old(abstract(t)), i))
     Assert(links_match(t))
     if t[H_NEWEST] != i:
@@ -538,6 +564,8 @@ def _stamp(t: List[int], i: int, now: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(flow_word(t, i, F_LAST_SEEN) == now)
     Ensures(allocator_ok(t))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
+    Ensures(coupled_s(ToSeq(t)) == Old(coupled_s(ToSeq(t))))
     Ensures(abstract(t) == with_rec(Old(abstract(t)), i, F_LAST_SEEN, now))
     _set_last_seen(t, i, now)
     # the invariant part by part: with allocator_ok proven in one piece Z3
@@ -572,6 +600,8 @@ def index_refresh(t: List[int], i: int, now: int) -> None:
             ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
     Ensures(flow_word(t, i, F_LAST_SEEN) == now and t[H_NEWEST] == i)
     Ensures(allocator_ok(t))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
+    Ensures(coupled_s(ToSeq(t)) == Old(coupled_s(ToSeq(t))))
     Ensures(abstract(t) == touched(Old(abstract(t)), i, now))
     Ensures(Forall2(int, int, lambda s, f: (Implies(
             0 <= s and s <= t[H_MASK] and 0 <= f and f < SLOT_WORDS,

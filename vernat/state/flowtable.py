@@ -38,6 +38,7 @@ from vernat.state.model import (
     table, state, capacity, full, find, live, key1_of, key2_of, mac_of, next_free,
     expired, expired_fuel, expired_step, last_seen_of, freed, touched, added, abstract, holds, records_match,
     coupled, coupled_but, coupled_back, allocated, with_rec, key_absent, live_count, ring_match,
+    map_ok_words, coupled_words,
 )
 from vernat.state.ghost import (
     word, flow_word, link_word, ring_word, slot_word, cap, allocator_ok, map_ok, slot_free, geometry,
@@ -372,7 +373,12 @@ def flow_refresh(t: List[int], i: int, now: int) -> None:
     Ensures(capacity(state(t)) == Old(capacity(state(t))) and live(state(t), i))
     Unfold(table(t))
     Assert(records_match(t))
+    # the map's invariant and coupled cross index_refresh as values
+    # (model.map_ok_s, coupled_s): re-proving them from the word frame took
+    # minutes (docs/progress-prove.md, session 11)
+    Assert(map_ok_words(t) and coupled_words(t))
     index_refresh(t, i, now)
+    Assert(map_ok_words(t) and coupled_words(t))
     Assert(records_match(t))
     Fold(table(t))
 

@@ -67,10 +67,12 @@ from nagini_contracts.contracts import (
 )
 from vernat.state.ghost import (
     geometry, allocator_ok, map_ok, flow_word, link_word, ring_word, slot_word,
+    home_of, probe_dist,
 )
 from vernat.state.layout import (
-    HEADER_WORDS, H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD,
-    SLOT_WORDS, SLOT_FLOW, SLOT_KEY1, SLOT_KEY2, KEY_LIMIT,
+    HEADER_WORDS, H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT,
+    SLOT_WORDS, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2, SLOT_EMPTY, KEY_LIMIT, SALT_LIMIT,
+    MAX_CAPACITY,
     FLOW_WORDS, F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE,
     LINK_WORDS, L_PREV, L_NEXT, RING_WORDS, R_RING, R_POS,
 )
@@ -252,6 +254,254 @@ def lemma_ring_stored(S: PSeq[int], p: int, f: int, v: int) -> None:
     Ensures(abs_of(S.update(ring_off(S, p, f), v)) == with_ring(abs_of(S), p, f, v))
     Assert(Reveal(abs_of(S)).cap == at(S, H_CAPACITY))
     lemma_word_stored(S, ring_off(S, p, f), v)
+
+
+# ---- the map's invariant as a value: kept across the allocator's stores ----
+# map_ok(t) reads the heap, so after any store Z3 re-proves it from the
+# word frame: its three quantifiers matched again, minutes in flowtable's
+# hand-overs (docs/progress-prove.md, session 11: flow_refresh's 157-256 s
+# were almost all map_ok and coupled). map_ok_s reads the same from a
+# sequence of words, and is opaque: an allocator setter calls
+# lemma_map_ok_kept before its store and ensures map_ok_s(ToSeq(t)) equal
+# to its old value, a boolean that the operations above pass on unopened,
+# and flowtable turns it back into map_ok with map_ok_words. No sequence
+# equality reaches a proof that also reasons about the abstract value (Z3
+# choked on that, session 11).
+
+@Pure
+def slots_of(S: PSeq[int]) -> PSeq[int]:
+    """The slot words of a table's words S."""
+    Decreases(None)
+    return S.drop(HEADER_WORDS).take(flows_at(S) - HEADER_WORDS)
+
+
+@Pure
+def vslot(V: PSeq[int], s: int, f: int) -> int:
+    """Word f of slot s in the slot words V."""
+    Decreases(None)
+    return at(V, SLOT_WORDS * s + f)
+
+
+@Pure
+def map_ok_v(capacity: int, mask: int, salt: int, V: PSeq[int]) -> bool:
+    """ghost.map_ok but geometry, read from the slot words V and the three
+    header words it uses."""
+    Decreases(None)
+    return (0 <= salt and salt < SALT_LIMIT and
+            Forall(int, lambda s: (Implies(0 <= s and s <= mask,
+                   SLOT_EMPTY <= vslot(V, s, SLOT_FLOW) and vslot(V, s, SLOT_FLOW) < capacity and
+                   Implies(vslot(V, s, SLOT_FLOW) >= 0,
+                           0 <= vslot(V, s, SLOT_HOME) and vslot(V, s, SLOT_HOME) <= mask and
+                           0 <= vslot(V, s, SLOT_KEY1) and vslot(V, s, SLOT_KEY1) < KEY_LIMIT and
+                           0 <= vslot(V, s, SLOT_KEY2) and vslot(V, s, SLOT_KEY2) < KEY_LIMIT and
+                           vslot(V, s, SLOT_HOME) ==
+                           home_of(vslot(V, s, SLOT_KEY1), vslot(V, s, SLOT_KEY2), salt, mask + 1))),
+                   [[vslot(V, s, SLOT_FLOW)]])) and
+            Forall2(int, int, lambda p, q: (Implies(
+                   0 <= p and p <= mask and 0 <= q and q <= mask and vslot(V, p, SLOT_FLOW) >= 0 and
+                   probe_dist(vslot(V, p, SLOT_HOME), q, mask + 1) <
+                   probe_dist(vslot(V, p, SLOT_HOME), p, mask + 1),
+                   vslot(V, q, SLOT_FLOW) != SLOT_EMPTY),
+                   [[vslot(V, p, SLOT_HOME), vslot(V, q, SLOT_FLOW)]])) and
+            Forall2(int, int, lambda p, q: (Implies(
+                   0 <= p and p <= mask and 0 <= q and q <= mask and p != q and
+                   vslot(V, p, SLOT_FLOW) >= 0 and vslot(V, q, SLOT_FLOW) >= 0,
+                   vslot(V, p, SLOT_FLOW) != vslot(V, q, SLOT_FLOW) and
+                   (vslot(V, p, SLOT_KEY1) != vslot(V, q, SLOT_KEY1) or
+                    vslot(V, p, SLOT_KEY2) != vslot(V, q, SLOT_KEY2))),
+                   [[vslot(V, p, SLOT_FLOW), vslot(V, q, SLOT_FLOW)]])))
+
+
+@Pure
+def geometry_s(S: PSeq[int]) -> bool:
+    """ghost.geometry, on a table's words S."""
+    Decreases(None)
+    return (HEADER_WORDS <= len(S) and 1 <= at(S, H_CAPACITY) and at(S, H_CAPACITY) <= MAX_CAPACITY and
+            2 * at(S, H_CAPACITY) <= at(S, H_MASK) + 1 and at(S, H_MASK) + 1 <= 4 * MAX_CAPACITY and
+            len(S) == flows_at(S) + (FLOW_WORDS + LINK_WORDS + RING_WORDS) * at(S, H_CAPACITY))
+
+
+@Opaque
+@Pure
+def map_ok_s(S: PSeq[int]) -> bool:
+    """ghost.map_ok, on a table's words S (opaque: see above)."""
+    Decreases(None)
+    return geometry_s(S) and map_ok_v(at(S, H_CAPACITY), at(S, H_MASK), at(S, H_SALT), slots_of(S))
+
+
+@Pure
+def slots_viewed(t: List[int]) -> bool:
+    """Lemma (true; use it in an Assert): the slot words of t's words are t's slots."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Decreases(None)
+    Ensures(Result())
+    Ensures(Forall2(int, int, lambda s, f: (Implies(
+            0 <= s and s <= t[H_MASK] and 0 <= f and f < SLOT_WORDS,
+            vslot(slots_of(ToSeq(t)), s, f) == slot_word(t, s, f)),
+            [[vslot(slots_of(ToSeq(t)), s, f)], [slot_word(t, s, f)]])))
+    return at(ToSeq(t), H_MASK) == t[H_MASK]
+
+
+@Pure
+def map_ok_words(t: List[int]) -> bool:
+    """Lemma (true; use it in an Assert): map_ok(t) is map_ok_s of t's words."""
+    Requires(Acc(list_pred(t), 1/2))
+    Decreases(None)
+    Ensures(Result())
+    Ensures(map_ok(t) == map_ok_s(ToSeq(t)))
+    return (Reveal(map_ok_s(ToSeq(t))) ==
+            (geometry_s(ToSeq(t)) and
+             map_ok_v(at(ToSeq(t), H_CAPACITY), at(ToSeq(t), H_MASK), at(ToSeq(t), H_SALT),
+                      slots_of(ToSeq(t)))) and
+            geometry(t) == geometry_s(ToSeq(t)) and
+            Implies(geometry(t), slots_viewed(t) and
+                    at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and
+                    at(ToSeq(t), H_SALT) == t[H_SALT]))
+
+
+def lemma_map_ok_kept(S: PSeq[int], k: int, v: int) -> None:
+    """A store outside the map's words (an allocator header word, or from
+    the flow records on) keeps map_ok_s."""
+    Requires(words_ok(S) and 0 <= k and k < len(S))
+    Requires(flows_at(S) <= k or (H_MASK < k and k < H_SALT))
+    Ensures(map_ok_s(S.update(k, v)) == map_ok_s(S))
+    Assert(at(S.update(k, v), H_CAPACITY) == at(S, H_CAPACITY) and
+           at(S.update(k, v), H_MASK) == at(S, H_MASK) and
+           at(S.update(k, v), H_SALT) == at(S, H_SALT))
+    Assert(flows_at(S.update(k, v)) == flows_at(S))
+    Assert(slots_of(S.update(k, v)) == slots_of(S))
+    Assert(Reveal(map_ok_s(S)) ==
+           (geometry_s(S) and map_ok_v(at(S, H_CAPACITY), at(S, H_MASK), at(S, H_SALT), slots_of(S))))
+    Assert(Reveal(map_ok_s(S.update(k, v))) ==
+           (geometry_s(S.update(k, v)) and
+            map_ok_v(at(S, H_CAPACITY), at(S, H_MASK), at(S, H_SALT), slots_of(S))))
+
+
+# coupled, as a value the same way, but read from the words directly
+# (sslot, srec: one `at` each): a refresh changes one record's time, and with
+# coupled read from a view of the records (take/drop), the lemma that a new
+# time keeps it did not prove in minutes; sequence updates alone Z3 takes in
+# its stride.
+
+@Pure
+def sslot(S: PSeq[int], s: int, f: int) -> int:
+    """Word f of slot s in a table's words S (ghost.slot_word)."""
+    Decreases(None)
+    return at(S, HEADER_WORDS + SLOT_WORDS * s + f)
+
+
+@Pure
+def srec(S: PSeq[int], i: int, f: int) -> int:
+    """Word f of flow record i in a table's words S (ghost.flow_word)."""
+    Decreases(None)
+    return at(S, flows_at(S) + FLOW_WORDS * i + f)
+
+
+@Pure
+def coupled_s_body(S: PSeq[int]) -> bool:
+    """coupled, on a table's words S. A slot's index is below the capacity
+    by map_ok; said here too, so that the lemmas below need not assume
+    map_ok."""
+    Decreases(None)
+    return (Forall(int, lambda s: (Implies(
+                0 <= s and s <= at(S, H_MASK) and 0 <= sslot(S, s, SLOT_FLOW) and
+                sslot(S, s, SLOT_FLOW) < at(S, H_CAPACITY),
+                srec(S, sslot(S, s, SLOT_FLOW), F_LAST_SEEN) != FREE and
+                srec(S, sslot(S, s, SLOT_FLOW), F_KEY1) == sslot(S, s, SLOT_KEY1) and
+                srec(S, sslot(S, s, SLOT_FLOW), F_KEY2) == sslot(S, s, SLOT_KEY2)),
+                [[sslot(S, s, SLOT_FLOW)]])) and
+            Forall(int, lambda i: (Implies(
+                0 <= i and i < at(S, H_CAPACITY) and srec(S, i, F_LAST_SEEN) != FREE,
+                0 <= srec(S, i, F_MAC) and srec(S, i, F_MAC) < KEY_LIMIT and
+                Exists(int, lambda s: (0 <= s and s <= at(S, H_MASK) and sslot(S, s, SLOT_FLOW) == i,
+                                       [[sslot(S, s, SLOT_FLOW)]]))),
+                [[srec(S, i, F_LAST_SEEN)]])))
+
+
+@Opaque
+@Pure
+def coupled_s(S: PSeq[int]) -> bool:
+    """coupled_s_body, opaque (as map_ok_s)."""
+    Decreases(None)
+    return coupled_s_body(S)
+
+
+@Pure
+def words_match(t: List[int]) -> bool:
+    """Lemma (true; use it in an Assert): the slots and records read from t's
+    words are t's."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Decreases(None)
+    Ensures(Result())
+    Ensures(at(ToSeq(t), H_MASK) == t[H_MASK] and at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY])
+    Ensures(Forall2(int, int, lambda s, f: (Implies(
+            0 <= s and s <= t[H_MASK] and 0 <= f and f < SLOT_WORDS,
+            sslot(ToSeq(t), s, f) == slot_word(t, s, f)),
+            [[sslot(ToSeq(t), s, f)], [slot_word(t, s, f)]])))
+    Ensures(Forall2(int, int, lambda i, f: (Implies(
+            0 <= i and i < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS,
+            srec(ToSeq(t), i, f) == flow_word(t, i, f)),
+            [[srec(ToSeq(t), i, f)], [flow_word(t, i, f)]])))
+    return at(ToSeq(t), H_MASK) == t[H_MASK] and at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY]
+
+
+@Pure
+def coupled_words(t: List[int]) -> bool:
+    """Lemma (true; use it in an Assert): coupled(t) is coupled_s of t's words."""
+    Requires(Acc(list_pred(t), 1/2) and map_ok(t))
+    Decreases(None)
+    Ensures(Result())
+    Ensures(coupled(t) == coupled_s(ToSeq(t)))
+    return (words_match(t) and
+            Reveal(coupled_s(ToSeq(t))) == coupled_s_body(ToSeq(t)) and
+            Implies(coupled(t), coupled_s_body(ToSeq(t))) and
+            Implies(coupled_s_body(ToSeq(t)), coupled(t)))
+
+
+def lemma_coupled_kept(S: PSeq[int], k: int, v: int) -> None:
+    """A store outside the slots and the records (an allocator header word,
+    a link, the ring) keeps coupled_s."""
+    Requires(words_ok(S) and 0 <= k and k < len(S))
+    Requires(flows_at(S) + FLOW_WORDS * at(S, H_CAPACITY) <= k or (H_MASK < k and k < H_SALT))
+    Ensures(coupled_s(S.update(k, v)) == coupled_s(S))
+    Assert(at(S.update(k, v), H_CAPACITY) == at(S, H_CAPACITY) and
+           at(S.update(k, v), H_MASK) == at(S, H_MASK))
+    Assert(Forall2(int, int, lambda s, f: (Implies(
+            0 <= s and s <= at(S, H_MASK) and 0 <= f and f < SLOT_WORDS,
+            sslot(S.update(k, v), s, f) == sslot(S, s, f)),
+            [[sslot(S.update(k, v), s, f)], [sslot(S, s, f)]])))
+    Assert(Forall2(int, int, lambda j, f: (Implies(
+            0 <= j and j < at(S, H_CAPACITY) and 0 <= f and f < FLOW_WORDS,
+            srec(S.update(k, v), j, f) == srec(S, j, f)),
+            [[srec(S.update(k, v), j, f)], [srec(S, j, f)]])))
+    Assert(Reveal(coupled_s(S)) == coupled_s_body(S))
+    Assert(Reveal(coupled_s(S.update(k, v))) == coupled_s_body(S.update(k, v)))
+
+
+def lemma_coupled_stamped(S: PSeq[int], i: int, v: int) -> None:
+    """A new time for a live flow (neither time FREE) keeps coupled_s."""
+    Requires(words_ok(S) and 0 <= i and i < at(S, H_CAPACITY))
+    Ensures(Implies(at(S, rec_off(S, i, F_LAST_SEEN)) != FREE and v != FREE,
+                    coupled_s(S.update(rec_off(S, i, F_LAST_SEEN), v)) == coupled_s(S)))
+    k = rec_off(S, i, F_LAST_SEEN)
+    Assert(at(S.update(k, v), H_CAPACITY) == at(S, H_CAPACITY) and
+           at(S.update(k, v), H_MASK) == at(S, H_MASK))
+    Assert(Forall2(int, int, lambda s, f: (Implies(
+            0 <= s and s <= at(S, H_MASK) and 0 <= f and f < SLOT_WORDS,
+            sslot(S.update(k, v), s, f) == sslot(S, s, f)),
+            [[sslot(S.update(k, v), s, f)], [sslot(S, s, f)]])))
+    Assert(Forall2(int, int, lambda j, f: (Implies(
+            0 <= j and j < at(S, H_CAPACITY) and 0 <= f and f < FLOW_WORDS,
+            srec(S.update(k, v), j, f) ==
+            (v if j == i and f == F_LAST_SEEN else srec(S, j, f))),
+            [[srec(S.update(k, v), j, f)], [srec(S, j, f)]])))
+    Assert(srec(S, i, F_LAST_SEEN) == at(S, k))
+    Assert(Implies(at(S, k) != FREE and v != FREE,
+                   Implies(coupled_s_body(S), coupled_s_body(S.update(k, v)))))
+    Assert(Implies(at(S, k) != FREE and v != FREE,
+                   Implies(coupled_s_body(S.update(k, v)), coupled_s_body(S))))
+    Assert(Reveal(coupled_s(S)) == coupled_s_body(S))
+    Assert(Reveal(coupled_s(S.update(k, v))) == coupled_s_body(S.update(k, v)))
 
 
 @Pure

@@ -49,7 +49,7 @@ from vernat.state.model import (
     ring_pair_match, header_match, next_free_match, lemma_swapped,
     lemma_header_stored, lemma_rec_stored, lemma_link_stored, lemma_ring_stored,
     map_ok_s, lemma_map_ok_kept, coupled_s, lemma_coupled_kept, lemma_coupled_stamped,
-    rec_off, link_off,
+    rec_off, link_off, ring_off,
 )
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, link_word, ring_word, ring_offset, allocator_ok,
@@ -148,6 +148,7 @@ def _set_flow(t: List[int], i: int, f: int, v: int) -> None:
     Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
     Requires(f == F_KEY1 or f == F_KEY2 or f == F_MAC)
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -174,6 +175,7 @@ def _set_flow(t: List[int], i: int, f: int, v: int) -> None:
     Ensures(abstract(t) == with_rec(Old(abstract(t)), i, f, v))
     Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
     lemma_rec_stored(ToSeq(t), i, f, v)
+    lemma_map_ok_kept(ToSeq(t), rec_off(ToSeq(t), i, f), v)
     t[flow_at(t, i) + f] = v
 
 
@@ -256,6 +258,7 @@ def _set_next(t: List[int], i: int, v: int) -> None:
 def _set_ring(t: List[int], i: int, v: int) -> None:
     Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -282,12 +285,14 @@ def _set_ring(t: List[int], i: int, v: int) -> None:
     Ensures(abstract(t) == with_ring(Old(abstract(t)), i, R_RING, v))
     Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
     lemma_ring_stored(ToSeq(t), i, R_RING, v)
+    lemma_map_ok_kept(ToSeq(t), ring_off(ToSeq(t), i, R_RING), v)
     t[ring_at(t, i)] = v
 
 
 def _set_pos(t: List[int], i: int, v: int) -> None:
     Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -314,6 +319,7 @@ def _set_pos(t: List[int], i: int, v: int) -> None:
     Ensures(abstract(t) == with_ring(Old(abstract(t)), i, R_POS, v))
     Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
     lemma_ring_stored(ToSeq(t), i, R_POS, v)
+    lemma_map_ok_kept(ToSeq(t), ring_off(ToSeq(t), i, R_POS), v)
     t[pos_at(t, i)] = v
 
 
@@ -409,6 +415,7 @@ def _take(t: List[int], now: int) -> int:
     Requires(Acc(list_pred(t)) and allocator_ok(t) and t[H_COUNT] < t[H_CAPACITY])
     Requires(0 <= now and now <= MAX_TIME)
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -458,6 +465,7 @@ def index_allocate(t: List[int], now: int) -> int:
     -1 when every index is allocated."""
     Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= now and now <= MAX_TIME)
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -615,6 +623,7 @@ def _ring_put(t: List[int], p: int, i: int) -> None:
     """Ring position p holds index i (R_RING[p] = i, R_POS[i] = p)."""
     Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t) and 0 <= p and p < cap(t))
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -649,6 +658,7 @@ def _ring_swap_words(t: List[int], i: int, p: int, q: int, j: int) -> None:
     Requires(0 <= i and i < cap(t) and 0 <= p and p < cap(t) and 0 <= q and q < cap(t) and
              0 <= j and j < cap(t))
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -688,6 +698,7 @@ def _ring_swap(t: List[int], i: int, p: int) -> None:
     Requires(Acc(list_pred(t)) and geometry(t) and ring_ok(t))
     Requires(0 <= i and i < cap(t) and 0 <= p and p < cap(t))
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -728,6 +739,7 @@ def _swap_out(t: List[int], i: int, p: int) -> None:
     Requires(0 <= i and i < cap(t) and 0 <= p and p < cap(t))
     Requires(flow_word(t, i, F_LAST_SEEN) != FREE and ring_offset(t, p) == cap(t) - t[H_COUNT])
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -767,6 +779,7 @@ def _mark_free(t: List[int], i: int) -> None:
     Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
     Requires(ring_offset(t, ring_word(t, i, R_POS)) == cap(t) - t[H_COUNT])
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -810,6 +823,7 @@ def _release(t: List[int], i: int) -> None:
     Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t))
     Requires(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) != FREE)
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -855,6 +869,7 @@ def _unlink(t: List[int], i: int) -> None:
     Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t))
     Requires(0 <= i and i < cap(t))
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -885,6 +900,7 @@ def _clear_words(t: List[int], i: int) -> None:
     -1, -1), so that a free index's words are canonical."""
     Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -923,6 +939,7 @@ def _clear(t: List[int], i: int) -> None:
     Requires(Acc(list_pred(t)) and geometry(t) and free_ok(t) and ring_ok(t) and links_ok(t))
     Requires(0 <= i and i < cap(t))
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))
@@ -963,6 +980,7 @@ def index_free(t: List[int], i: int) -> None:
     Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= i and i < cap(t))
     Requires(flow_word(t, i, F_LAST_SEEN) != FREE)
     Ensures(Acc(list_pred(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
     Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
             t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
     Ensures(geometry(t))

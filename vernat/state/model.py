@@ -72,7 +72,7 @@ from vernat.state.ghost import (
 from vernat.state.layout import (
     HEADER_WORDS, H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT,
     SLOT_WORDS, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2, SLOT_EMPTY, KEY_LIMIT, SALT_LIMIT,
-    MAX_CAPACITY,
+    MAX_CAPACITY, MAX_TIME,
     FLOW_WORDS, F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE,
     LINK_WORDS, L_PREV, L_NEXT, RING_WORDS, R_RING, R_POS,
 )
@@ -615,6 +615,66 @@ def header_match(t: List[int]) -> bool:
     return Reveal(abs_of(ToSeq(t))) == Table(
         at(ToSeq(t), H_CAPACITY), at(ToSeq(t), H_COUNT), at(ToSeq(t), H_OLDEST),
         at(ToSeq(t), H_NEWEST), at(ToSeq(t), H_RING_HEAD), ToSeq(t).drop(flows_at(ToSeq(t))))
+
+
+# ---- the allocator's invariant as a value of the abstract table ----
+# The flow map's operations store slot words only, and say so as
+# `abstract(t) == Old(abstract(t))`. allocator_ok(t) reads the heap, so Z3
+# re-proved it after map_erase from the word frame (~100 s of
+# flowtable._erase_keeping, docs/progress-prove.md session 12);
+# allocator_ok_a reads the abstract table, so it is the same value there.
+
+@Pure
+def ring_offset_of(A: Table, p: int) -> int:
+    """How far ring position p lies after the head (ghost.ring_offset)."""
+    Decreases(None)
+    return p - A.head if p >= A.head else p - A.head + A.cap
+
+
+@Pure
+def allocator_ok_body(A: Table) -> bool:
+    """ghost.allocator_ok but geometry (links_ok, ring_ok, free_ok), on A."""
+    Decreases(None)
+    return (-1 <= A.oldest and A.oldest < A.cap and -1 <= A.newest and A.newest < A.cap and
+            Forall(int, lambda i: (Implies(0 <= i and i < A.cap,
+                   -1 <= link_of(A, i, L_PREV) and link_of(A, i, L_PREV) < A.cap and
+                   -1 <= link_of(A, i, L_NEXT) and link_of(A, i, L_NEXT) < A.cap),
+                   [[link_of(A, i, L_PREV)], [link_of(A, i, L_NEXT)]])) and
+            Forall(int, lambda k: (Implies(0 <= k and k < A.cap,
+                   0 <= ring_of(A, k, R_RING) and ring_of(A, k, R_RING) < A.cap and
+                   ring_of(A, ring_of(A, k, R_RING), R_POS) == k),
+                   [[ring_of(A, k, R_RING)]])) and
+            Forall(int, lambda i: (Implies(0 <= i and i < A.cap,
+                   0 <= ring_of(A, i, R_POS) and ring_of(A, i, R_POS) < A.cap and
+                   ring_of(A, ring_of(A, i, R_POS), R_RING) == i),
+                   [[ring_of(A, i, R_POS)]])) and
+            0 <= A.count and A.count <= A.cap and 0 <= A.head and A.head < A.cap and
+            Forall(int, lambda i: (Implies(0 <= i and i < A.cap,
+                   FREE <= rec_of(A, i, F_LAST_SEEN) and rec_of(A, i, F_LAST_SEEN) <= MAX_TIME and
+                   0 <= ring_of(A, i, R_POS) and ring_of(A, i, R_POS) < A.cap and
+                   (rec_of(A, i, F_LAST_SEEN) == FREE) ==
+                   (ring_offset_of(A, ring_of(A, i, R_POS)) < A.cap - A.count)),
+                   [[rec_of(A, i, F_LAST_SEEN)], [ring_of(A, i, R_POS)]])))
+
+
+@Opaque
+@Pure
+def allocator_ok_a(A: Table) -> bool:
+    """allocator_ok_body, opaque (as map_ok_s)."""
+    Decreases(None)
+    return allocator_ok_body(A)
+
+
+@Pure
+def allocator_ok_abstract(t: List[int]) -> bool:
+    """Lemma (true; use it in an Assert): allocator_ok(t) is allocator_ok_a
+    of t's abstract table."""
+    Requires(Acc(list_pred(t), 1/2) and geometry(t))
+    Decreases(None)
+    Ensures(Result())
+    Ensures(allocator_ok(t) == allocator_ok_a(abstract(t)))
+    return (records_match(t) and links_match(t) and ring_match(t) and
+            Reveal(allocator_ok_a(abstract(t))) == allocator_ok_body(abstract(t)))
 
 
 # ---- total reads and writes of a slice ----

@@ -458,18 +458,31 @@ def coupled_words(t: List[int]) -> bool:
             Implies(coupled_s_body(ToSeq(t)), coupled(t)))
 
 
+@Pure
+def slots_kept(S: PSeq[int], k: int, v: int) -> bool:
+    """Lemma (true; use it in an Assert): a store outside the slots (an
+    allocator header word, or from the flow records on) leaves the capacity,
+    the mask and every slot word as they are."""
+    Requires(words_ok(S) and 0 <= k and k < len(S))
+    Requires(flows_at(S) <= k or (H_MASK < k and k < H_SALT))
+    Decreases(None)
+    Ensures(Result())
+    Ensures(at(S.update(k, v), H_CAPACITY) == at(S, H_CAPACITY) and
+            at(S.update(k, v), H_MASK) == at(S, H_MASK))
+    Ensures(Forall2(int, int, lambda s, f: (Implies(
+            0 <= s and s <= at(S, H_MASK) and 0 <= f and f < SLOT_WORDS,
+            sslot(S.update(k, v), s, f) == sslot(S, s, f)),
+            [[sslot(S.update(k, v), s, f)], [sslot(S, s, f)]])))
+    return at(S.update(k, v), H_MASK) == at(S, H_MASK)
+
+
 def lemma_coupled_kept(S: PSeq[int], k: int, v: int) -> None:
     """A store outside the slots and the records (an allocator header word,
     a link, the ring) keeps coupled_s."""
     Requires(words_ok(S) and 0 <= k and k < len(S))
     Requires(flows_at(S) + FLOW_WORDS * at(S, H_CAPACITY) <= k or (H_MASK < k and k < H_SALT))
     Ensures(coupled_s(S.update(k, v)) == coupled_s(S))
-    Assert(at(S.update(k, v), H_CAPACITY) == at(S, H_CAPACITY) and
-           at(S.update(k, v), H_MASK) == at(S, H_MASK))
-    Assert(Forall2(int, int, lambda s, f: (Implies(
-            0 <= s and s <= at(S, H_MASK) and 0 <= f and f < SLOT_WORDS,
-            sslot(S.update(k, v), s, f) == sslot(S, s, f)),
-            [[sslot(S.update(k, v), s, f)], [sslot(S, s, f)]])))
+    Assert(slots_kept(S, k, v))
     Assert(Forall2(int, int, lambda j, f: (Implies(
             0 <= j and j < at(S, H_CAPACITY) and 0 <= f and f < FLOW_WORDS,
             srec(S.update(k, v), j, f) == srec(S, j, f)),
@@ -484,12 +497,7 @@ def lemma_coupled_stamped(S: PSeq[int], i: int, v: int) -> None:
     Ensures(Implies(at(S, rec_off(S, i, F_LAST_SEEN)) != FREE and v != FREE,
                     coupled_s(S.update(rec_off(S, i, F_LAST_SEEN), v)) == coupled_s(S)))
     k = rec_off(S, i, F_LAST_SEEN)
-    Assert(at(S.update(k, v), H_CAPACITY) == at(S, H_CAPACITY) and
-           at(S.update(k, v), H_MASK) == at(S, H_MASK))
-    Assert(Forall2(int, int, lambda s, f: (Implies(
-            0 <= s and s <= at(S, H_MASK) and 0 <= f and f < SLOT_WORDS,
-            sslot(S.update(k, v), s, f) == sslot(S, s, f)),
-            [[sslot(S.update(k, v), s, f)], [sslot(S, s, f)]])))
+    Assert(slots_kept(S, k, v))
     Assert(Forall2(int, int, lambda j, f: (Implies(
             0 <= j and j < at(S, H_CAPACITY) and 0 <= f and f < FLOW_WORDS,
             srec(S.update(k, v), j, f) ==

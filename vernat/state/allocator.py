@@ -32,7 +32,11 @@ index_free freed (through _unlink: unlinked, _release: released, with
 _swap_out/_ring_swap: model.swapped, and _clear: cleared). Where an
 operation's proof of the invariant was slow next to other stores (minutes,
 or Z3 past several GB), one store keeping allocator_ok is its own function:
-_take, _stamp. Not proven: that the linked
+_take, _stamp. Every setter also keeps the flow map's invariant as an
+opaque value of the words (model.map_ok_s; on refresh's path coupled_s too),
+by a one-store lemma before its store, and every operation passes it on:
+flowtable then gets map_ok back after an allocator call without re-proving
+it from the word frame (docs/progress-prove.md, session 12). Not proven: that the linked
 list holds exactly the allocated indices in last-seen order (only that its
 links stay in range); see docs/trust.md.
 """

@@ -2,6 +2,7 @@
 
 import os
 import stat
+import sys
 import time
 
 import pytest
@@ -47,11 +48,19 @@ def test_a_silicon_crash_names_the_java_exception():
     assert "z3 died" in errors[0]["message"]
 
 
+FAKE_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_worker.py")
+
+
+def _worker(script):
+    """The command of a fake worker whose "Nagini" is this shell script."""
+    return [sys.executable, FAKE_WORKER, str(script)]
+
+
 def _fake_nagini(tmp_path, output, code):
     script = tmp_path / "nagini"
     script.write_text(f"#!/bin/sh\nprintf '%s\\n' '{output}'\nexit {code}\n")
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return [str(script)]
+    return _worker(script)
 
 
 def _script(tmp_path, body):
@@ -59,7 +68,7 @@ def _script(tmp_path, body):
     script = tmp_path / "nagini"
     script.write_text("#!/bin/sh\n" + body)
     script.chmod(0o755)
-    return [str(script)]
+    return _worker(script)
 
 
 def test_every_module_runs_and_a_failure_is_a_cross(tmp_path):
@@ -95,7 +104,7 @@ def test_a_time_out_removes_nagini_and_every_process_it_started(tmp_path):
     script = tmp_path / "nagini"
     script.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pidfile}\nwait\n")
     script.chmod(0o755)
-    result = run.prove_module([str(script)], "vernat.state.layout", timeout=1)
+    result = run.prove_module(_worker(script), "vernat.state.layout", timeout=1)
     assert not result["proven"]
     assert "did not finish within 1 s" in result["errors"][0]["message"]
     child = int(pidfile.read_text())
@@ -167,7 +176,7 @@ def _seed_sensitive_nagini(tmp_path):
                       "case \"$*\" in *--proverRandomizeSeeds*) "
                       "echo 'Verification successful'; exit 0;; esac\n" + BUSY)
     script.chmod(0o755)
-    return [str(script)], log
+    return _worker(script), log
 
 
 def test_a_run_past_its_budget_restarts_with_random_seeds(tmp_path, monkeypatch):
@@ -190,7 +199,7 @@ def test_restarts_double_the_budget_until_the_time_out_is_spent(tmp_path, monkey
     script.write_text("#!/bin/sh\n" + BUSY)
     script.chmod(0o755)
     started = time.monotonic()
-    result = run.prove_module([str(script)], "vernat.state.layout", timeout=5)
+    result = run.prove_module(_worker(script), "vernat.state.layout", timeout=5)
     took = time.monotonic() - started
     assert not result["proven"]
     attempts = result["attempts"][0]
@@ -207,7 +216,7 @@ def test_a_slow_run_that_uses_little_cpu_is_not_restarted(tmp_path, monkeypatch)
     script = tmp_path / "nagini"
     script.write_text("#!/bin/sh\nsleep 3\necho 'Verification successful'\n")
     script.chmod(0o755)
-    result = run.prove_module([str(script)], "vernat.state.layout", timeout=30)
+    result = run.prove_module(_worker(script), "vernat.state.layout", timeout=30)
     assert result["proven"] and len(result["attempts"][0]) == 1
     assert result["attempts"][0][0] >= 3
 
@@ -231,7 +240,7 @@ def test_a_failed_proof_is_not_retried(tmp_path, monkeypatch):
     log = tmp_path / "calls"
     script.write_text(f"#!/bin/sh\necho \"$*\" >> {log}\necho 'Verification failed'\nexit 1\n")
     script.chmod(0o755)
-    result = run.prove_module([str(script)], "vernat.state.layout", timeout=30)
+    result = run.prove_module(_worker(script), "vernat.state.layout", timeout=30)
     assert not result["proven"] and len(log.read_text().splitlines()) == 1
     assert result["attempts"] == [[result["attempts"][0][0]]]
 
@@ -253,7 +262,7 @@ def _timed_nagini(tmp_path, seconds):
                       f"echo \"$start $(cat /proc/uptime | cut -d' ' -f1)\" >> {log}\n"
                       "echo 'Verification successful'\n")
     script.chmod(0o755)
-    return [str(script)], log
+    return _worker(script), log
 
 
 def _most_at_once(log):
@@ -292,7 +301,10 @@ def test_an_interrupt_ends_every_run_and_starts_no_more(tmp_path):
     pids = tmp_path / "pids"
     calls = tmp_path / "calls"
     nagini = _script(tmp_path, f"echo \"$*\" >> {calls}\n"
-                     "case \"$*\" in *layout.py*) echo 'Verification successful'; exit 0;; esac\n"
+                     # layout ends once a hanging run has started
+                     "case \"$*\" in *layout.py*) "
+                     f"for i in $(seq 50); do [ -s {pids} ] && break; sleep 0.1; done; "
+                     "echo 'Verification successful'; exit 0;; esac\n"
                      f"sleep 300 &\necho $! >> {pids}\nwait\n")
 
     def interrupt(result):
@@ -313,3 +325,36 @@ def test_an_interrupt_ends_every_run_and_starts_no_more(tmp_path):
     # the stop ended with that call: the next one runs
     assert run.prove_module(_fake_nagini(tmp_path, "Verification successful", 0),
                             "vernat.state.layout", timeout=30)["proven"]
+
+
+def test_a_worker_that_dies_fails_its_part_and_the_next_part_gets_a_new_one(tmp_path):
+    # "Nagini" kills the worker (its parent) on index_free's part: that part
+    # is a cross with the worker's last words, not a time-out; the other
+    # parts still run, on a new worker
+    calls = tmp_path / "calls"
+    nagini = _script(tmp_path, f"echo \"$PPID $*\" >> {calls}\n"
+                     "case \"$*\" in *index_free*) echo 'worker: out of memory' >&2; "
+                     "kill -9 $PPID; exit 1;; esac\n"
+                     "echo 'Verification successful'\n")
+    result = run.prove_module(nagini, "vernat.state.allocator", timeout=30)
+    lines = calls.read_text().splitlines()
+    assert len(lines) == result["parts"] >= 2
+    assert not result["proven"]
+    assert not any("did not finish" in e["message"] for e in result["errors"])
+    assert "ended without a verdict" in result["errors"][0]["message"]
+    assert len({line.split()[0] for line in lines}) == 2     # a second worker after the death
+
+
+def test_a_part_whose_prover_outgrows_its_memory_restarts_at_once(tmp_path, monkeypatch):
+    # "Z3" takes 200 MB and idles with Silicon's default seeds (no CPU to
+    # speak of: the CPU budget would not stop it), proves with random ones
+    monkeypatch.setattr(run, "PROVER_MEMORY", 100 * 2**20)
+    calls = tmp_path / "calls"
+    hog = f"{sys.executable} -c \"b = bytearray(200 * 2**20); import time; time.sleep(60)\""
+    nagini = _script(tmp_path, f"echo \"$*\" >> {calls}\n"
+                     "case \"$*\" in *--proverRandomizeSeeds*) "
+                     "echo 'Verification successful'; exit 0;; esac\n" + hog + "\n")
+    result = run.prove_module(nagini, "vernat.state.layout", timeout=50)
+    assert result["proven"], result["errors"]
+    first, second = result["attempts"][0]
+    assert first < 20 and len(calls.read_text().splitlines()) == 2

@@ -58,16 +58,23 @@ def test_the_catalogue_applies_to_the_current_source(module, function, line, bug
     assert len(hits) == 1, f"the line to mutate is not once in {function}"
 
 
-@pytest.mark.skipif(shutil.which("java") is None, reason="Nagini needs Java")
-@pytest.mark.parametrize("module, function, line, bug, why", MUTANTS,
-                         ids=[f"{m[1]}:{m[4]}" for m in MUTANTS])
-def test_nagini_rejects_the_planted_bug(tmp_path, module, function, line, bug, why):
-    from vernat.prove import env
-    source_root = os.path.dirname(os.path.dirname(build.module_path("vernat.state.layout")))
-    shutil.copytree(source_root, tmp_path / "vernat",
+# the directory that holds the `vernat` package
+SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    build.module_path("vernat.state.layout"))))
+
+
+def _in_copy(tmp_path, module):
+    """A module's path relative to the copy's root, and in the copy."""
+    rel = os.path.relpath(build.module_path(module), SOURCE_ROOT)
+    return rel, tmp_path / rel
+
+
+def _mutated_copy(tmp_path, module, function, line, bug):
+    """A copy of the package with one line of one function replaced: the
+    mutated file, its path relative to the copy, and the function's lines."""
+    shutil.copytree(os.path.join(SOURCE_ROOT, "vernat"), tmp_path / "vernat",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    rel = os.path.relpath(build.module_path(module), os.path.dirname(source_root))
-    path = tmp_path / rel
+    rel, path = _in_copy(tmp_path, module)
     text = path.read_text(encoding="utf-8")
     first, last = _function_lines(text, function)
     lines = text.splitlines(keepends=True)
@@ -75,8 +82,31 @@ def test_nagini_rejects_the_planted_bug(tmp_path, module, function, line, bug, w
     assert len(hits) == 1
     lines[hits[0]] = bug + "\n"
     path.write_text("".join(lines), encoding="utf-8")
+    return path, rel, first, last
 
-    result = run._prove_part(env.ensure(log=None), str(path), [function], timeout=600)
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="Nagini needs Java")
+@pytest.mark.parametrize("module, function, line, bug, why", MUTANTS,
+                         ids=[f"{m[1]}:{m[4]}" for m in MUTANTS])
+def test_nagini_rejects_the_planted_bug(tmp_path, module, function, line, bug, why):
+    path, rel, first, last = _mutated_copy(tmp_path, module, function, line, bug)
+    result = run.prove_functions(str(path), [function], timeout=600)
+    _assert_rejected_inside(result, rel, first, last, why)
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="Nagini needs Java")
+def test_a_later_part_on_the_same_worker_still_rejects_the_planted_bug(tmp_path):
+    # the worker keeps mypy's result for a module and reuses it for the
+    # module's later parts: the second part must be translated as freshly as
+    # the first (here: proven, then a planted bug rejected)
+    module, function, line, bug, why = next(m for m in MUTANTS if m[1] == "index_oldest")
+    path, rel, first, last = _mutated_copy(tmp_path, module, function, line, bug)
+    good, bad = run.prove_parts(str(path), [["index_is_allocated"], [function]], timeout=600)
+    assert good["proven"], good["errors"]
+    _assert_rejected_inside(bad, rel, first, last, why)
+
+
+def _assert_rejected_inside(result, rel, first, last, why):
     assert not result["proven"], f"Nagini proved a planted bug: {why}"
     # rejected for a reason inside the mutated function, not a crash or a time-out
     assert result["errors"], result
@@ -86,3 +116,41 @@ def test_nagini_rejects_the_planted_bug(tmp_path, module, function, line, bug, w
     assert located, result["errors"]
     rows = [int(w[1]) for w in located]
     assert any(first <= r <= last for r in rows), (rows, first, last, result["errors"])
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="Nagini needs Java")
+def test_a_type_error_is_nagini_s_own_message_at_its_line(tmp_path):
+    line = "    n = t[H_COUNT]"
+    path, rel, first, last = _mutated_copy(tmp_path, "vernat.state.flowtable", "flow_count",
+                                           line, '    n = t[H_COUNT] + "one"')
+    broken = run.prove_functions(str(path), ["flow_count"], timeout=600)
+    assert not broken["proven"]
+    located = [e for e in broken["errors"] if e["where"].split(":")[0].endswith("flowtable.py")]
+    assert any("Type error" in e["message"] and first <= int(e["where"].split(":")[1]) <= last
+               for e in located), broken["errors"]
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="Nagini needs Java")
+def test_the_worker_gives_silicon_the_program_nagini_gives_it(tmp_path):
+    # the worker runs Nagini's own translate-and-verify, reusing mypy's
+    # result for a module's later parts: a later part's Viper program must be
+    # byte for byte the one Nagini's command line writes in a fresh process
+    import subprocess
+    from vernat.prove import env
+    shutil.copytree(os.path.join(SOURCE_ROOT, "vernat"), tmp_path / "vernat",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    _, path = _in_copy(tmp_path, "vernat.state.flowtable")
+    first, second = tmp_path / "first.vpr", tmp_path / "second.vpr"
+    results = run.prove_parts(str(path), [["flow_key1"], ["flow_count"]], timeout=600,
+                              viper=[str(first), str(second)])
+    assert all(r["proven"] for r in results), [r["errors"] for r in results]
+    python = env.ensure(log=None)[0]
+    alone = tmp_path / "alone.vpr"
+    done = subprocess.run(
+        [python, "-m", "vernat.prove.nagini_main", "--mypy-path", str(tmp_path),
+         "--select", "flow_count", "--write-viper-to-file", str(alone), str(path)],
+        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(tmp_path), MYPYPATH=str(tmp_path)),
+        capture_output=True, text=True, timeout=600)
+    assert "Verification successful" in done.stdout, done.stdout + done.stderr
+    assert second.read_bytes() == alone.read_bytes()
+    assert first.read_bytes() != second.read_bytes()

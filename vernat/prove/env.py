@@ -32,10 +32,9 @@ def _stamp_name():
 
 
 def nagini_command(venv):
-    # Nagini's own command line through vernat.prove.nagini_main, which adds
-    # Silicon's per-function times (found on PYTHONPATH, which run.py sets
-    # to the tree being proven)
-    return [os.path.join(venv, "bin", "python"), "-m", "vernat.prove.nagini_main"]
+    # The worker that runs Nagini for `vernat prove` (vernat.prove.worker,
+    # found on PYTHONPATH, which run.py sets to the tree being proven)
+    return [os.path.join(venv, "bin", "python"), "-m", "vernat.prove.worker"]
 
 
 def ensure(log=print):

@@ -1,23 +1,28 @@
-"""Run Nagini on every state-library module, one module at a time.
+"""Run Nagini on every state-library module.
 
-Each module is verified with Nagini's `--select` set to the functions it
-defines: its own functions are proven against their contracts, while the
-functions it imports are used through their contracts only (they are proven
-in their own module's run). A module is ✔ only when Nagini reports
-"Verification successful"; anything else (a failed obligation, a
-translation or type error, a crash, a time-out) is ✘ with the messages
-mapped to file and line. Nothing is skipped.
+Each module is verified as Nagini's `--select` of the functions it defines
+would verify it: its own functions are proven against their contracts, while
+the functions it imports are used through their contracts only (they are
+proven in their own module's run). The runs happen in workers
+(`vernat.prove.worker`: one JVM for many parts, mypy once per module), each
+part with its own Silicon. A module is ✔ only when Nagini reports
+"Verification successful" for every part; anything else (a failed
+obligation, a translation or type error, a crash, a time-out) is ✘ with the
+messages mapped to file and line. Nothing is skipped.
 """
 
 import ast
+import collections
+import json
 import os
+import queue
 import re
 import signal
 import subprocess
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 
 from vernat import build
 
@@ -32,8 +37,8 @@ MODULES = (
     "vernat.state.flowtable",
 )
 
-# Modules proven in parts: one Nagini run per part, each with its own JVM
-# and Z3 processes. Each function is still proven against the same contracts
+# Modules proven in parts: one Silicon per part, each with its own Z3
+# processes. Each function is still proven against the same contracts
 # (Nagini's proofs are modular: a function's proof uses only its callees'
 # contracts), so the parts only decide which proofs share a Z3 process. Proofs
 # that share one can slow each other down or blow its memory up, and which
@@ -61,7 +66,6 @@ PARTS = {
 _IDE = re.compile(r"^(?P<file>[^:\s]+\.py):(?P<line>\d+):(?P<col>\d+):\d+:\d+: error: (?P<msg>.*)$")
 # translation and type errors: "... (path@line.col)"
 _AT = re.compile(r"^(?P<msg>.*?)\s*\((?P<file>[^()\s]+\.py)@(?P<line>\d+)\.(?P<col>\d+)\)\s*$")
-_TOOK = re.compile(r"Verification took ([0-9.]+) seconds")
 # a crash inside Silicon: Nagini prints the Java stack trace, then its own
 # Python traceback; the Java exception's first line says what happened
 _JAVA = re.compile(r"^(?:Caused by: )?(?P<exc>(?:[a-z]\w*\.)+\w*(?:Exception|Error))(?::\s*(?P<msg>.*))?$")
@@ -140,7 +144,7 @@ def module_parts(name, functions):
 
 
 def prove_module(nagini, name, timeout):
-    """One module: a Nagini run per part (module_parts), in turn; ✔ only if
+    """One module: its parts (module_parts) in turn on one worker; ✔ only if
     every part is. The time-out applies to each part."""
     return prove((name,), timeout, log=None, nagini=nagini, jobs=1)["modules"][0]
 
@@ -183,48 +187,162 @@ def _not_run(name, rel, where, message):
 
 # Restarts. How long Z3 takes on one of our slower proofs depends on the state
 # its random choices are in when the proof starts, that is on which proofs went
-# before it in the same Z3 process and on Silicon's scheduling of the run's
-# functions over its two verifiers: the same allocator part, unchanged, proved
+# before it in the same Z3 process and on Silicon's scheduling of the part's
+# functions over its verifiers: the same allocator part, unchanged, proved
 # in 179 s in one run and grew a Z3 past 8 GB in 7.7 min in the next
 # (docs/progress-prove.md, session 9). A time so heavy-tailed is cut by
-# restarting: a run that has used FIRST_BUDGET seconds of CPU (its JVM and
-# Z3 processes together) without finishing is stopped and started again with
-# the prover's random seeds randomized (Silicon's --proverRandomizeSeeds),
-# each attempt with twice the CPU of the one before, until the part's
-# time-out (wall clock) is spent. CPU, not wall time: a run that shares the
-# machine (JOBS, or a loaded CI host) is slow without being stuck, and a wall
-# budget restarted such runs for nothing. Each attempt is a whole proof (the
-# seeds steer the search, not what is proven), and a failed proof is never
-# retried: only a run that did not finish is.
+# restarting: a part that has used FIRST_BUDGET seconds of CPU (its worker's
+# JVM and Z3 processes together), or one of whose Z3 processes has grown past
+# PROVER_MEMORY, without finishing is stopped (the worker with it) and proven again by a new worker with the prover's random seeds
+# randomized (Silicon's --proverRandomizeSeeds), each attempt with twice the
+# CPU of the one before, until the part's time-out (wall clock) is spent. CPU,
+# not wall time: a part that shares the machine (jobs, or a loaded CI host) is
+# slow without being stuck, and a wall budget restarted such parts for
+# nothing. Each attempt is a whole proof (the seeds steer the search, not what
+# is proven), and a failed proof is never retried: only a part that did not
+# finish is.
 FIRST_BUDGET = 600          # CPU seconds: about 300 s of both cores
-RANDOM_SEEDS = "--viper-arg=--proverRandomizeSeeds"
-POLL = 0.5                  # seconds between looks at a run's CPU time
+# A Z3 that has grown this large is lost in a matching loop, not working
+# towards a proof: the part restarts at once rather than at the end of its
+# CPU budget. Sampled every 2 s in session 13 (docs/progress-prove.md): Z3s
+# proving stayed under 1.8 GB (most near 100-200 MB; flowmap's jump to
+# 1.4-1.8 GB within seconds, then stay); two stuck ones grew by about 0.5 GB
+# a minute, to 4.6 GB and 9.4 GB, on one core each, so the CPU budget took
+# 6-10 minutes to stop them.
+PROVER_MEMORY = 4 * 2**30
+POLL = 0.5                  # seconds between looks at a part's CPU time
 
 
-def _prove_part(nagini, path, functions, timeout):
-    root = os.path.dirname(os.path.dirname(os.path.dirname(path)))
-    arguments = ["--ide-mode", "--mypy-path", root, "--select", ",".join(functions), path]
+class Worker:
+    """A `vernat.prove.worker` process: one JVM, then one part after
+    another, each Nagini's own translate-and-verify with a fresh Silicon
+    (mypy's result for a module kept for its later parts). Started in its
+    own session, so that closing it ends its JVM and Z3 processes too."""
+
+    def __init__(self, command, root, verifiers):
+        env = dict(os.environ, MYPYPATH=root, PYTHONPATH=root)
+        with _LIVE_LOCK:
+            if _STOPPING.is_set():
+                raise _Stopped()
+            self.proc = subprocess.Popen(
+                command + [root, str(verifiers)], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root, env=env,
+                start_new_session=True)
+            _LIVE.add(self.proc)
+        self.events = queue.Queue()
+        self.stderr = collections.deque(maxlen=200)
+        self.ready = None               # the "ready" event, once its JVM is up
+        threading.Thread(target=self._read_events, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    def _read_events(self):
+        for line in self.proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue                # not the protocol: a stray print
+            if isinstance(event, dict):
+                self.events.put(event)
+        self.events.put(None)           # the worker's output ended
+
+    def _read_stderr(self):
+        for line in self.proc.stderr:
+            self.stderr.append(line.rstrip("\n"))
+
+    def prove(self, request, deadline, cpu_budget):
+        """Send one part and wait for its verdict: the "done" event, or None
+        when the deadline (monotonic) passes, the part uses `cpu_budget`
+        seconds of CPU, one of its Z3 processes outgrows PROVER_MEMORY, or
+        the worker ends without a verdict (then `self.ended` is set)."""
+        self.ended = False
+        self.waited = 0.0               # of this call, for the worker's start
+        sent = time.monotonic()
+        try:
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            self.ended = True
+            return None
+        cpu_start = None if self.ready is None else session_cpu(self.proc.pid)
+        while True:
+            try:
+                event = self.events.get(
+                    timeout=max(min(POLL, deadline - time.monotonic()), 0.01))
+            except queue.Empty:
+                event = False
+            if event is None:
+                self.ended = True
+                return None
+            if event and event.get("event") == "ready":
+                self.ready = event      # the JVM's start is not the part's time
+                self.waited = time.monotonic() - sent
+                cpu_start = session_cpu(self.proc.pid)
+            elif event and event.get("event") == "done" and event.get("part") == request["part"]:
+                return event
+            if time.monotonic() >= deadline or (
+                    cpu_start is not None and
+                    (session_cpu(self.proc.pid) - cpu_start >= cpu_budget or
+                     largest_prover(self.proc.pid) >= PROVER_MEMORY)):
+                return None
+
+    def close(self):
+        _signal_group(self.proc)
+        try:
+            self.proc.communicate(timeout=10)
+        except (subprocess.TimeoutExpired, ValueError, OSError):
+            pass
+        with _LIVE_LOCK:
+            _LIVE.discard(self.proc)
+
+
+def _prove_task(slot, command, task, timeout):
+    """One part, on the worker in `slot` (a one-item list, so that a new
+    worker replaces a stopped one for the tasks after this); restarted with
+    random seeds while it does not finish (Restarts, above)."""
     started = time.monotonic()
-    budget, attempts = FIRST_BUDGET, []
-    while True:
-        left = timeout - (time.monotonic() - started)
-        seeds = [RANDOM_SEEDS] if attempts else []
-        if _STOPPING.is_set():
-            raise _Stopped()
-        result = _run_nagini(nagini + seeds + arguments, root, left, budget, functions)
-        attempts.append(round(result["seconds"], 1))
-        if result["finished"] or time.monotonic() - started >= timeout:
-            break
-        budget *= 2
-    if not result["finished"]:
-        tries = (f" ({len(attempts)} attempts, {', '.join(f'{a:g} s' for a in attempts)}; "
-                 f"seeds randomized after the first)") if len(attempts) > 1 else ""
-        result["errors"] = [{"where": os.path.relpath(path), "message":
-                             f"Nagini did not finish within {timeout} s{tries}"}]
-    return {"proven": result["proven"], "seconds": round(time.monotonic() - started, 1),
-            "attempts": attempts, "nagini_seconds": result["nagini_seconds"],
-            "function_seconds": result.get("function_seconds", {}),
-            "errors": result["errors"]}
+    budget, attempts, waited = FIRST_BUDGET, [], 0.0
+    with tempfile.TemporaryDirectory(prefix="vernat-prove-") as tmp:
+        while True:
+            if _STOPPING.is_set():
+                raise _Stopped()
+            if slot[0] is None:
+                slot[0] = Worker(command, task["root"], task["verifiers"])
+            times = os.path.join(tmp, f"times-{len(attempts)}.csv")
+            request = {"part": task["part"], "file": task["path"],
+                       "functions": task["functions"], "seeds": bool(attempts),
+                       "times": times, "viper": task.get("viper")}
+            attempt_started = time.monotonic()
+            done = slot[0].prove(request, started + timeout, budget)
+            waited += slot[0].waited    # the worker's start is no part's time
+            attempts.append(round(time.monotonic() - attempt_started - slot[0].waited, 1))
+            if done is not None:
+                break
+            ended, stderr = slot[0].ended, list(slot[0].stderr)
+            slot[0].close()
+            slot[0] = None
+            if ended or time.monotonic() - started >= timeout:
+                if ended:               # the worker crashed: not a time-out
+                    errors = parse_output("\n".join(stderr))[1]
+                    for e in errors:
+                        e["message"] = "Nagini's worker ended without a verdict: " + e["message"]
+                else:
+                    tries = (f" ({len(attempts)} attempts, "
+                             f"{', '.join(f'{a:g} s' for a in attempts)}; "
+                             f"seeds randomized after the first)") if len(attempts) > 1 else ""
+                    errors = [{"where": os.path.relpath(task["path"]), "message":
+                               f"Nagini did not finish within {timeout} s{tries}"}]
+                return {"proven": False, "seconds": round(time.monotonic() - started - waited, 1),
+                        "attempts": attempts, "nagini_seconds": None, "function_seconds": {},
+                        "errors": errors}
+            budget *= 2
+        ok, errors = parse_output(done["output"])
+        function_seconds = {}
+        if os.path.exists(times):
+            with open(times, encoding="utf-8", errors="replace") as f:
+                function_seconds = read_times(f.read(), set(task["functions"]))
+    return {"proven": ok, "seconds": round(time.monotonic() - started - waited, 1),
+            "attempts": attempts, "nagini_seconds": done.get("seconds"),
+            "function_seconds": function_seconds, "errors": errors}
 
 
 def read_times(text, functions):
@@ -241,16 +359,24 @@ def read_times(text, functions):
     return times
 
 
-def _run_nagini(command, root, limit, cpu_budget, functions=()):
-    """One Nagini run, stopped after `limit` seconds or once its processes
-    have used `cpu_budget` seconds of CPU."""
-    with tempfile.NamedTemporaryFile(prefix="vernat-prove-", suffix=".csv") as times:
-        env = dict(os.environ, MYPYPATH=root, PYTHONPATH=root, VERNAT_PROVE_TIMES=times.name)
-        result = _run_nagini_process(command, root, env, limit, cpu_budget)
-        if result["finished"]:
-            with open(times.name, encoding="utf-8", errors="replace") as f:
-                result["function_seconds"] = read_times(f.read(), set(functions))
-    return result
+def largest_prover(session):
+    """Resident memory, in bytes, of the largest process of a session other
+    than its leader (the worker's JVM): its Z3 processes."""
+    largest = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == session:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == session:
+            largest = max(largest, int(fields[21]) * _PAGE)      # rss, in pages
+    return largest
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def session_cpu(session):
@@ -270,54 +396,18 @@ def session_cpu(session):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _run_nagini_process(command, root, env, limit, cpu_budget):
-    started = time.monotonic()
-    # Nagini's own session: on a time-out (or Ctrl-C) the whole group goes,
-    # its JVM and Z3 processes too, which would otherwise keep a core busy
-    with _LIVE_LOCK:
-        if _STOPPING.is_set():
-            raise _Stopped()
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, cwd=root, env=env, start_new_session=True)
-        _LIVE.add(proc)
-    try:
-        while True:
-            try:
-                out, err = proc.communicate(
-                    timeout=max(min(POLL, started + limit - time.monotonic()), 0.01))
-                break
-            except subprocess.TimeoutExpired:
-                if (time.monotonic() - started >= limit or
-                        session_cpu(proc.pid) >= cpu_budget):
-                    _kill_group(proc)
-                    return {"finished": False, "proven": False, "errors": [],
-                            "seconds": time.monotonic() - started, "nagini_seconds": None}
-    except BaseException:
-        _kill_group(proc)
-        raise
-    finally:
-        with _LIVE_LOCK:
-            _LIVE.discard(proc)
-    text = out + "\n" + err
-    ok, errors = parse_output(text)
-    took = _TOOK.search(text)
-    return {"finished": True, "proven": ok and proc.returncode == 0, "errors": errors,
-            "seconds": time.monotonic() - started,
-            "nagini_seconds": float(took.group(1)) if took else None}
-
-
-# Runs at a time. The runs are independent (each proof uses only its callees'
-# contracts), so any number may run together; the longest start first so that
-# short ones fill the end. One by default: on this 2-core machine each run's
-# Silicon already starts two verifiers (one Z3 each), and two runs side by
-# side took longer in all (1,844 s against 1,365 s one at a time, session 10,
-# docs/progress-prove.md): four Z3 processes on two cores slowed every proof,
-# and the allocator's slowest part, started late, ran alone at the end anyway.
-# --jobs is for machines with cores to spare.
+# Workers at a time. The parts are independent (each proof uses only its
+# callees' contracts), so any number of workers may prove them together, each
+# with its share of the cores as Silicon verifiers; the longest parts start
+# first so that short ones fill the end. One by default: on this 2-core
+# machine its Silicon starts two verifiers (one Z3 each), and two Nagini runs
+# side by side took longer in all (1,844 s against 1,365 s one at a time,
+# session 10, docs/progress-prove.md). --jobs is for machines with cores to
+# spare.
 JOBS = 1
 
-# The Nagini processes running now, so that an interrupt of the main thread
-# ends them all; once _STOPPING is set no new run starts.
+# The worker processes running now, so that an interrupt of the main thread
+# ends them all; once _STOPPING is set no new one starts.
 _LIVE = set()
 _LIVE_LOCK = threading.Lock()
 _STOPPING = threading.Event()
@@ -332,13 +422,47 @@ def _stop_all():
         _STOPPING.set()
         live = list(_LIVE)
     for proc in live:
-        _signal_group(proc)     # its own thread reaps it (communicate is not shared)
+        _signal_group(proc)     # its own thread reaps it
+
+
+def _root(path):
+    """The tree a module file belongs to (…/ROOT/vernat/state/x.py)."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(path)))
+
+
+def prove_parts(path, parts, timeout, nagini=None, viper=None):
+    """Parts (lists of functions) of one module file, in any tree, one after
+    another on one worker: what `nagini --select` says of each, as result
+    dicts. With `viper` (a list of paths, one per part), each part's Viper
+    program is written there too."""
+    from vernat.prove import env
+    command = nagini or env.ensure(log=None)
+    slot, results = [None], []
+    try:
+        for n, functions in enumerate(parts):
+            task = {"part": n, "path": str(path), "functions": list(functions),
+                    "root": _root(str(path)), "verifiers": _verifiers(1),
+                    "viper": viper[n] if viper else None}
+            results.append(_prove_task(slot, command, task, timeout))
+    finally:
+        if slot[0] is not None:
+            slot[0].close()
+    return results
+
+
+def prove_functions(path, functions, timeout, nagini=None):
+    """Some functions of one module file, as one part (prove_parts)."""
+    return prove_parts(path, [functions], timeout, nagini)[0]
+
+
+def _verifiers(jobs):
+    return max(1, (os.cpu_count() or 1) // max(1, jobs))
 
 
 def prove(modules=MODULES, timeout=1800, log=print, nagini=None, on_module=None, jobs=JOBS):
     """Prove each module; a dict with one entry per module (in the order
-    given) and the verdict. Up to `jobs` Nagini runs at a time;
-    on_module(result) is called as each module's last run ends."""
+    given) and the verdict. Up to `jobs` workers at a time; on_module(result)
+    is called as each module's last part ends."""
     from vernat.prove import env
     if nagini is None:
         nagini = env.ensure(log)
@@ -348,24 +472,44 @@ def prove(modules=MODULES, timeout=1800, log=print, nagini=None, on_module=None,
     for r in results:
         if r is not None and on_module:
             on_module(r)
-    # one at a time: in the order given; more: later modules first, as they
+    # one worker: in the order given; more: later modules first, as they
     # import more and take longer (the library's dependency order)
     order = range(len(plans)) if jobs <= 1 else reversed(range(len(plans)))
-    tasks = [(m, k) for m in order if results[m] is None
-             for k in range(len(plans[m]["parts"]))]
+    tasks = collections.deque(
+        {"module": m, "index": k, "part": n, "path": plans[m]["path"],
+         "functions": plans[m]["parts"][k], "root": _root(plans[m]["path"]),
+         "verifiers": _verifiers(jobs)}
+        for n, (m, k) in enumerate((m, k) for m in order if results[m] is None
+                                   for k in range(len(plans[m]["parts"]))))
     done = {m: {} for m in range(len(plans))}
+    lock = threading.Lock()
+
+    def serve():
+        slot = [None]
+        try:
+            while True:
+                with lock:
+                    if not tasks:
+                        return
+                    task = tasks.popleft()
+                part = _prove_task(slot, nagini, task, timeout)
+                m = task["module"]
+                with lock:
+                    done[m][task["index"]] = part
+                    if len(done[m]) < len(plans[m]["parts"]):
+                        continue
+                    results[m] = _module_result(plans[m], [done[m][k] for k in sorted(done[m])])
+                if on_module:
+                    on_module(results[m])
+        finally:
+            if slot[0] is not None:
+                slot[0].close()
+
     _STOPPING.clear()
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = {pool.submit(_prove_part, nagini, plans[m]["path"], plans[m]["parts"][k],
-                               timeout): (m, k) for m, k in tasks}
-        for future in as_completed(futures):
-            m, k = futures[future]
-            done[m][k] = future.result()
-            if len(done[m]) == len(plans[m]["parts"]):
-                results[m] = _module_result(plans[m], [done[m][k] for k in sorted(done[m])])
-                if on_module:
-                    on_module(results[m])
+        for future in [pool.submit(serve) for _ in range(max(1, jobs))]:
+            future.result()
     except BaseException:
         _stop_all()
         raise

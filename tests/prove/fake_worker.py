@@ -1,0 +1,35 @@
+"""A stand-in for `vernat.prove.worker` in tests, without Nagini.
+
+It speaks the worker's protocol, and for each part runs a shell script with
+the command line Nagini would have been given for that part
+(`--ide-mode --select f,g [--viper-arg=--proverRandomizeSeeds] FILE`); what
+the script prints is the part's output. So a test says in a few lines of
+shell what "Nagini" does with a part: prove it, fail it, hang, burn CPU.
+
+    python fake_worker.py SCRIPT ROOT VERIFIERS
+"""
+
+import json
+import subprocess
+import sys
+
+
+def main():
+    script = sys.argv[1]
+
+    def emit(**event):
+        print(json.dumps(event), flush=True)
+
+    emit(event="ready", seconds=0.0)
+    for line in sys.stdin:
+        request = json.loads(line)
+        emit(event="start", part=request["part"])
+        args = ["--ide-mode", "--select", ",".join(request["functions"])]
+        if request.get("seeds"):
+            args.append("--viper-arg=--proverRandomizeSeeds")
+        done = subprocess.run([script, *args, request["file"]], capture_output=True, text=True)
+        emit(event="done", part=request["part"], output=done.stdout + done.stderr, seconds=0.0)
+
+
+if __name__ == "__main__":
+    main()

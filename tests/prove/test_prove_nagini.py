@@ -1,6 +1,6 @@
 """The whole state library stays proven: runs Nagini for real (its venv is
 created on first use; needs Java), as `vernat prove` does. Minutes per module:
-the allocator (three runs), the flow map and the flow table take 5-15 min each
+the allocator (three parts), the flow map and the flow table take 5-15 min each
 under load (docs/progress-prove.md)."""
 
 import shutil

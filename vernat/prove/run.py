@@ -193,9 +193,10 @@ def _not_run(name, rel, where, message):
 # (docs/progress-prove.md, session 9). A time so heavy-tailed is cut by
 # restarting: a part that has used FIRST_BUDGET seconds of CPU (its worker's
 # JVM and Z3 processes together), or one of whose Z3 processes has grown past
-# PROVER_MEMORY, without finishing is stopped (the worker with it) and proven again by a new worker with the prover's random seeds
-# randomized (Silicon's --proverRandomizeSeeds), each attempt with twice the
-# CPU of the one before, until the part's time-out (wall clock) is spent. CPU,
+# PROVER_MEMORY, without finishing is stopped (the worker with it) and proven
+# again by a new worker with the prover's random seeds randomized (Silicon's
+# --proverRandomizeSeeds), each attempt with twice the CPU of the one before,
+# until the part's time-out (wall clock) is spent. CPU,
 # not wall time: a part that shares the machine (jobs, or a loaded CI host) is
 # slow without being stuck, and a wall budget restarted such parts for
 # nothing. Each attempt is a whole proof (the seeds steer the search, not what
@@ -402,8 +403,9 @@ def session_cpu(session):
 # first so that short ones fill the end. One by default: on this 2-core
 # machine its Silicon starts two verifiers (one Z3 each), and two Nagini runs
 # side by side took longer in all (1,844 s against 1,365 s one at a time,
-# session 10, docs/progress-prove.md). --jobs is for machines with cores to
-# spare.
+# session 10, docs/progress-prove.md); two workers with one verifier each were
+# no better (session 13: one slow method on one core decided the run). --jobs
+# is for machines with cores to spare.
 JOBS = 1
 
 # The worker processes running now, so that an interrupt of the main thread

@@ -118,7 +118,7 @@ def print_flows(result):
 
 def print_prove_module(r):
     mark = "[green]✔[/]" if r["proven"] else "[red]✘[/]"
-    runs = f", {r['parts']} runs" if r.get("parts", 1) > 1 else ""
+    runs = f", {r['parts']} parts" if r.get("parts", 1) > 1 else ""
     restarts = sum(len(a) - 1 for a in r.get("attempts", []))
     if restarts:
         runs += f", {restarts} restart{'s' if restarts > 1 else ''} with new seeds"

@@ -195,8 +195,9 @@ def _not_run(name, rel, where, message):
 # JVM and Z3 processes together), or one of whose Z3 processes has grown past
 # PROVER_MEMORY, without finishing is stopped (the worker with it) and proven
 # again by a new worker with the prover's random seeds randomized (Silicon's
-# --proverRandomizeSeeds), each attempt with twice the CPU of the one before,
-# until the part's time-out (wall clock) is spent. CPU,
+# --proverRandomizeSeeds), each attempt with twice the CPU and memory of the
+# one before (so that a proof that needs more still gets it), until the
+# part's time-out (wall clock) is spent. CPU,
 # not wall time: a part that shares the machine (jobs, or a loaded CI host) is
 # slow without being stuck, and a wall budget restarted such parts for
 # nothing. Each attempt is a whole proof (the seeds steer the search, not what
@@ -250,10 +251,10 @@ class Worker:
         for line in self.proc.stderr:
             self.stderr.append(line.rstrip("\n"))
 
-    def prove(self, request, deadline, cpu_budget):
+    def prove(self, request, deadline, cpu_budget, memory):
         """Send one part and wait for its verdict: the "done" event, or None
         when the deadline (monotonic) passes, the part uses `cpu_budget`
-        seconds of CPU, one of its Z3 processes outgrows PROVER_MEMORY, or
+        seconds of CPU, one of its Z3 processes outgrows `memory` bytes, or
         the worker ends without a verdict (then `self.ended` is set)."""
         self.ended = False
         self.waited = 0.0               # of this call, for the worker's start
@@ -283,7 +284,7 @@ class Worker:
             if time.monotonic() >= deadline or (
                     cpu_start is not None and
                     (session_cpu(self.proc.pid) - cpu_start >= cpu_budget or
-                     largest_prover(self.proc.pid) >= PROVER_MEMORY)):
+                     largest_prover(self.proc.pid) >= memory)):
                 return None
 
     def close(self):
@@ -313,7 +314,8 @@ def _prove_task(slot, command, task, timeout):
                        "functions": task["functions"], "seeds": bool(attempts),
                        "times": times, "viper": task.get("viper")}
             attempt_started = time.monotonic()
-            done = slot[0].prove(request, started + timeout, budget)
+            done = slot[0].prove(request, started + timeout, budget,
+                                 PROVER_MEMORY * 2 ** len(attempts))
             waited += slot[0].waited    # the worker's start is no part's time
             attempts.append(round(time.monotonic() - attempt_started - slot[0].waited, 1))
             if done is not None:

@@ -38,7 +38,7 @@ from vernat.state.model import (
     table, state, capacity, full, find, live, key1_of, key2_of, mac_of, next_free,
     expired, expired_fuel, expired_step, last_seen_of, freed, touched, added, abstract, holds, records_match,
     coupled, coupled_but, coupled_back, allocated, with_rec, key_absent, live_count, ring_match,
-    map_ok_words, coupled_words, allocator_ok_abstract,
+    lemma_map_ok_words, coupled_words, lemma_allocator_ok_abstract,
 )
 from vernat.state.ghost import (
     word, flow_word, link_word, ring_word, slot_word, cap, allocator_ok, map_ok, slot_free, geometry,
@@ -288,9 +288,9 @@ def _allocate_keeping(t: List[int], now: int, k1: int, k2: int) -> int:
                     abstract(t) == allocated(Old(abstract(t)), now)))
     # the map's invariant crosses the allocator's operations as a value
     # (model.map_ok_s; from the word frame: minutes, session 12)
-    Assert(map_ok_words(t))
+    lemma_map_ok_words(t)
     i = index_allocate(t, now)
-    Assert(map_ok_words(t))
+    lemma_map_ok_words(t)
     # the slots did not move (as in _free_keeping)
     Assert(Forall2(int, int, lambda s, f: (Implies(0 <= s and s <= t[H_MASK] and 0 <= f and f < 4,
         slot_word(t, s, f) == Old(slot_word(t, s, f))),
@@ -379,9 +379,9 @@ def _map_insert_keeping(t: List[int], i: int) -> int:
     Assert(slot_free(t))
     # the allocator's invariant as a value of the abstract table (as in
     # _erase_keeping)
-    Assert(allocator_ok_abstract(t))
+    lemma_allocator_ok_abstract(t)
     s = map_insert(t, i)
-    Assert(allocator_ok_abstract(t))
+    lemma_allocator_ok_abstract(t)
     Assert(word(t, H_COUNT) == Old(word(t, H_COUNT)) and word(t, H_OLDEST) == Old(word(t, H_OLDEST)) and
            word(t, H_NEWEST) == Old(word(t, H_NEWEST)) and
            word(t, H_RING_HEAD) == Old(word(t, H_RING_HEAD)))
@@ -397,9 +397,11 @@ def flow_refresh(t: List[int], i: int, now: int) -> None:
     # the map's invariant and coupled cross index_refresh as values
     # (model.map_ok_s, coupled_s): re-proving them from the word frame took
     # minutes (docs/progress-prove.md, session 11)
-    Assert(map_ok_words(t) and coupled_words(t))
+    lemma_map_ok_words(t)
+    Assert(coupled_words(t))
     index_refresh(t, i, now)
-    Assert(map_ok_words(t) and coupled_words(t))
+    lemma_map_ok_words(t)
+    Assert(coupled_words(t))
     Assert(records_match(t))
     Fold(table(t))
 
@@ -489,9 +491,9 @@ def _erase_keeping(t: List[int], i: int) -> None:
     Assert(slot_free(t))
     # the allocator's invariant crosses map_erase as a value of the abstract
     # table, which map_erase keeps (from the word frame: ~100 s, session 12)
-    Assert(allocator_ok_abstract(t))
+    lemma_allocator_ok_abstract(t)
     map_erase(t, i)
-    Assert(allocator_ok_abstract(t))
+    lemma_allocator_ok_abstract(t)
     # the allocator's header words did not move: map_erase's frame names
     # them word(t, w), allocator_ok reads t[w]; without these terms Z3
     # searched for 20 min
@@ -508,9 +510,9 @@ def _free_keeping(t: List[int], i: int) -> None:
     Ensures(Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled_but(t, i))
     Ensures(0 <= i and i < cap(t) and flow_word(t, i, F_LAST_SEEN) == FREE)
     Ensures(abstract(t) == freed(Old(abstract(t)), i))
-    Assert(map_ok_words(t))
+    lemma_map_ok_words(t)
     index_free(t, i)
-    Assert(map_ok_words(t))
+    lemma_map_ok_words(t)
     # the slots did not move: index_free's frame restated slot by slot so
     # that map_ok's and coupled_but's quantifiers meet their old instances
     Assert(Forall2(int, int, lambda s, f: (Implies(0 <= s and s <= t[H_MASK] and 0 <= f and f < 4,

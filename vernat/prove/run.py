@@ -444,9 +444,7 @@ def prove_parts(path, parts, timeout, nagini=None, viper=None):
     slot, results = [None], []
     try:
         for n, functions in enumerate(parts):
-            task = {"part": n, "path": str(path), "functions": list(functions),
-                    "root": _root(str(path)), "verifiers": _verifiers(1),
-                    "viper": viper[n] if viper else None}
+            task = _task(n, path, functions, 1, viper=viper[n] if viper else None)
             results.append(_prove_task(slot, command, task, timeout))
     finally:
         if slot[0] is not None:
@@ -459,8 +457,12 @@ def prove_functions(path, functions, timeout, nagini=None):
     return prove_parts(path, [functions], timeout, nagini)[0]
 
 
-def _verifiers(jobs):
-    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+def _task(part, path, functions, jobs, **more):
+    """What _prove_task needs to prove one part; with `jobs` workers at a
+    time, each gets its share of the cores as Silicon verifiers."""
+    return {"part": part, "path": str(path), "functions": list(functions),
+            "root": _root(str(path)), "verifiers": max(1, (os.cpu_count() or 1) // max(1, jobs)),
+            **more}
 
 
 def prove(modules=MODULES, timeout=1800, log=print, nagini=None, on_module=None, jobs=JOBS):
@@ -480,9 +482,7 @@ def prove(modules=MODULES, timeout=1800, log=print, nagini=None, on_module=None,
     # import more and take longer (the library's dependency order)
     order = range(len(plans)) if jobs <= 1 else reversed(range(len(plans)))
     tasks = collections.deque(
-        {"module": m, "index": k, "part": n, "path": plans[m]["path"],
-         "functions": plans[m]["parts"][k], "root": _root(plans[m]["path"]),
-         "verifiers": _verifiers(jobs)}
+        _task(n, plans[m]["path"], plans[m]["parts"][k], jobs, module=m, index=k)
         for n, (m, k) in enumerate((m, k) for m in order if results[m] is None
                                    for k in range(len(plans[m]["parts"]))))
     done = {m: {} for m in range(len(plans))}

@@ -20,10 +20,8 @@ def main():
     def emit(**event):
         print(json.dumps(event), flush=True)
 
-    emit(event="ready", seconds=0.0)
     for line in sys.stdin:
         request = json.loads(line)
-        emit(event="start", part=request["part"])
         args = ["--ide-mode", "--select", ",".join(request["functions"])]
         if request.get("seeds"):
             args.append("--viper-arg=--proverRandomizeSeeds")

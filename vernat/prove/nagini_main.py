@@ -3,8 +3,8 @@ with one addition: when $VERNAT_PROVE_TIMES names a file, Silicon writes
 its per-member report there (its CSV reporter: member, milliseconds), so
 that a run says which proofs take the time.
 
-`vernat prove` runs `vernat.prove.worker` instead (one translation for many
-runs); this command line is for proving a few functions by hand
+`vernat prove` runs `vernat.prove.worker` instead (one process for many
+parts); this command line is for proving a few functions by hand
 (`--select`), and `csv_reporter` is shared by both.
 
 Nagini 1.2.0 gives Silicon a reporter that drops everything; this swaps

@@ -233,7 +233,6 @@ class Worker:
             _LIVE.add(self.proc)
         self.events = queue.Queue()
         self.stderr = collections.deque(maxlen=200)
-        self.ready = None               # the "ready" event, once its JVM is up
         threading.Thread(target=self._read_events, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
 
@@ -257,15 +256,13 @@ class Worker:
         seconds of CPU, one of its Z3 processes outgrows `memory` bytes, or
         the worker ends without a verdict (then `self.ended` is set)."""
         self.ended = False
-        self.waited = 0.0               # of this call, for the worker's start
-        sent = time.monotonic()
         try:
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
         except OSError:
             self.ended = True
             return None
-        cpu_start = None if self.ready is None else session_cpu(self.proc.pid)
+        cpu_start = session_cpu(self.proc.pid)
         while True:
             try:
                 event = self.events.get(
@@ -275,16 +272,11 @@ class Worker:
             if event is None:
                 self.ended = True
                 return None
-            if event and event.get("event") == "ready":
-                self.ready = event      # the JVM's start is not the part's time
-                self.waited = time.monotonic() - sent
-                cpu_start = session_cpu(self.proc.pid)
-            elif event and event.get("event") == "done" and event.get("part") == request["part"]:
+            if event and event.get("event") == "done" and event.get("part") == request["part"]:
                 return event
-            if time.monotonic() >= deadline or (
-                    cpu_start is not None and
-                    (session_cpu(self.proc.pid) - cpu_start >= cpu_budget or
-                     largest_prover(self.proc.pid) >= memory)):
+            if (time.monotonic() >= deadline or
+                    session_cpu(self.proc.pid) - cpu_start >= cpu_budget or
+                    largest_prover(self.proc.pid) >= memory):
                 return None
 
     def close(self):
@@ -302,7 +294,7 @@ def _prove_task(slot, command, task, timeout):
     worker replaces a stopped one for the tasks after this); restarted with
     random seeds while it does not finish (Restarts, above)."""
     started = time.monotonic()
-    budget, attempts, waited = FIRST_BUDGET, [], 0.0
+    budget, attempts = FIRST_BUDGET, []
     with tempfile.TemporaryDirectory(prefix="vernat-prove-") as tmp:
         while True:
             if _STOPPING.is_set():
@@ -316,8 +308,7 @@ def _prove_task(slot, command, task, timeout):
             attempt_started = time.monotonic()
             done = slot[0].prove(request, started + timeout, budget,
                                  PROVER_MEMORY * 2 ** len(attempts))
-            waited += slot[0].waited    # the worker's start is no part's time
-            attempts.append(round(time.monotonic() - attempt_started - slot[0].waited, 1))
+            attempts.append(round(time.monotonic() - attempt_started, 1))
             if done is not None:
                 break
             ended, stderr = slot[0].ended, list(slot[0].stderr)
@@ -334,7 +325,7 @@ def _prove_task(slot, command, task, timeout):
                              f"seeds randomized after the first)") if len(attempts) > 1 else ""
                     errors = [{"where": os.path.relpath(task["path"]), "message":
                                f"Nagini did not finish within {timeout} s{tries}"}]
-                return {"proven": False, "seconds": round(time.monotonic() - started - waited, 1),
+                return {"proven": False, "seconds": round(time.monotonic() - started, 1),
                         "attempts": attempts, "nagini_seconds": None, "function_seconds": {},
                         "errors": errors}
             budget *= 2
@@ -343,7 +334,7 @@ def _prove_task(slot, command, task, timeout):
         if os.path.exists(times):
             with open(times, encoding="utf-8", errors="replace") as f:
                 function_seconds = read_times(f.read(), set(task["functions"]))
-    return {"proven": ok, "seconds": round(time.monotonic() - started - waited, 1),
+    return {"proven": ok, "seconds": round(time.monotonic() - started, 1),
             "attempts": attempts, "nagini_seconds": done.get("seconds"),
             "function_seconds": function_seconds, "errors": errors}
 

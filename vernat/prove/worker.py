@@ -20,10 +20,11 @@ but named and ordered differently, and several proofs that take a minute in
 their own module's program blew Z3 up in that one.
 
 Protocol: one JSON request per line on stdin, {"part", "file", "functions",
-"seeds", "times"}; one JSON line per event on this process's original stdout:
-{"event": "ready", "seconds"} once the JVM is up, then for each request
-{"event": "start", "part"} and {"event": "done", "part", "output", "seconds"},
-where output is what `nagini --ide-mode --select …` prints for that part.
+"seeds", "times", "viper"} (times: where Silicon's per-member CSV goes; viper:
+where to write the part's Viper program, or null); for each, one JSON line on
+this process's original stdout, {"event": "done", "part", "output",
+"seconds"}, where output is what `nagini --ide-mode --select …` prints for
+that part.
 Everything Nagini, Silicon or Java print goes to stderr.
 """
 
@@ -101,13 +102,10 @@ def main():
     from nagini_translation.lib.jvmaccess import JVM
     config.mypy_path = root
     logging.basicConfig(level="WARNING")
-    started = time.monotonic()
     jvm = JVM(config.classpath)
     keep_type_checks()
-    emit(event="ready", seconds=round(time.monotonic() - started, 1))
     for line in sys.stdin:
         request = json.loads(line)
-        emit(event="start", part=request["part"])
         started = time.monotonic()
         output = prove(jvm, request, verifiers)
         emit(event="done", part=request["part"], output=output,

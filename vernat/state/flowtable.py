@@ -36,7 +36,7 @@ from nagini_contracts.contracts import (
 )
 from vernat.state.model import (
     table, state, capacity, full, find, live, key1_of, key2_of, mac_of, next_free,
-    expired, expired_fuel, expired_step, last_seen_of, freed, touched, added, abstract, holds, records_match,
+    expired, expired_fuel, lemma_expired_step, lemma_expired_stop, last_seen_of, freed, touched, added, abstract, holds, records_match,
     coupled, coupled_but, coupled_back, allocated, with_rec, key_absent, live_count, ring_match,
     lemma_map_ok_words, coupled_words, lemma_allocator_ok_abstract,
 )
@@ -419,8 +419,11 @@ def flow_expire(t: List[int], now: int, timeout: int) -> int:
     Assert(records_match(t))
     Fold(table(t))
     # the fuel invariant on entry: expired is expired_fuel with the capacity
+    # (written `n - removed` as in the invariant: for Nagini an int is a
+    # reference, and two equal in value are the same one only as results of
+    # arithmetic)
     Assert(state(t) == Old(state(t)) and capacity(state(t)) == n)
-    Assert(expired(Old(state(t)), now, timeout) == expired_fuel(state(t), now, timeout, n))
+    Assert(expired(Old(state(t)), now, timeout) == expired_fuel(state(t), now, timeout, n - removed))
     # the loop's bound is the definition's fuel (model.expired): both stop
     # after at most capacity removals
     for step in range(n):
@@ -430,16 +433,19 @@ def flow_expire(t: List[int], now: int, timeout: int) -> int:
                   expired(Old(state(t)), now, timeout))
         i = _expired_oldest(t, now, timeout)
         if i < 0:
+            # the definition stops here (expired_fuel is opaque: its steps
+            # are these two lemmas)
+            lemma_expired_stop(state(t), now, timeout, n - removed)
             break
-        # one step of the definition, taken before the removal (in this
-        # context Z3 does not take it alone)
         Assert(removed < n and state(t).oldest == i and live(state(t), i))
-        Assert(expired_step(state(t), now, timeout, n - removed))
+        lemma_expired_step(state(t), now, timeout, n - removed)
         # `i + 0`, not `i`: the model frees `A.oldest + 0`, and for Nagini two
         # ints equal in value are the same reference only as results of
         # arithmetic (a list element may be a bool); numba folds the addition
         _remove(t, i + 0)
         removed += 1
+    # no fuel left when the loop ran to its end
+    lemma_expired_stop(state(t), now, timeout, n - removed)
     return removed
 
 

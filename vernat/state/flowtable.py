@@ -143,7 +143,9 @@ def _init_slots(t: List[int], nslots: int) -> None:
 
 def _init_indices(t: List[int], max_flows: int) -> None:
     """Every index free, with canonical words (a zero record, no links), and
-    queued in order: ring position i holds index i."""
+    queued in order: ring position i holds index i. One loop per region:
+    each carries only its own region's words (one loop storing all eight
+    words beside all their invariants took about a minute to prove)."""
     Requires(Acc(list_pred(t)) and geometry(t) and max_flows == t[H_CAPACITY])
     Ensures(Acc(list_pred(t)) and len(t) == Old(len(t)) and geometry(t))
     Ensures(t[H_CAPACITY] == Old(t[H_CAPACITY]) and t[H_MASK] == Old(t[H_MASK]) and
@@ -160,57 +162,100 @@ def _init_indices(t: List[int], max_flows: int) -> None:
         [[flow_word(t, j, F_LAST_SEEN)], [link_word(t, j, L_PREV)], [link_word(t, j, L_NEXT)],
          [ring_word(t, j, R_RING)], [ring_word(t, j, R_POS)]])))
     base = HEADER_WORDS + SLOT_WORDS * (t[H_MASK] + 1)
-    for i in range(max_flows):
-        Invariant(Acc(list_pred(t)) and len(t) == Old(len(t)))
-        Invariant(0 <= len(Previous(i)) and len(Previous(i)) <= max_flows)
-        Invariant(Forall(int, lambda x: (Implies(0 <= x and x < base, word(t, x) == Old(word(t, x))),
-                                         [[word(t, x)]])))
-        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
-            word(t, base + FLOW_WORDS * j + F_KEY1) == 0), [[word(t, base + FLOW_WORDS * j + F_KEY1)]])))
-        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
-            word(t, base + FLOW_WORDS * j + F_KEY2) == 0), [[word(t, base + FLOW_WORDS * j + F_KEY2)]])))
-        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
-            word(t, base + FLOW_WORDS * j + F_MAC) == 0), [[word(t, base + FLOW_WORDS * j + F_MAC)]])))
-        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
-            word(t, base + FLOW_WORDS * j + F_LAST_SEEN) == FREE), [[word(t, base + FLOW_WORDS * j + F_LAST_SEEN)]])))
-        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
-            word(t, base + FLOW_WORDS * max_flows + LINK_WORDS * j + L_PREV) == -1 and
-            word(t, base + FLOW_WORDS * max_flows + LINK_WORDS * j + L_NEXT) == -1),
-            [[word(t, base + FLOW_WORDS * max_flows + LINK_WORDS * j + L_PREV)]])))
-        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
-            word(t, base + (FLOW_WORDS + LINK_WORDS) * max_flows + j) == j),
-            [[word(t, base + (FLOW_WORDS + LINK_WORDS) * max_flows + j)]])))
-        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
-            word(t, base + (FLOW_WORDS + LINK_WORDS + 1) * max_flows + j) == j),
-            [[word(t, base + (FLOW_WORDS + LINK_WORDS + 1) * max_flows + j)]])))
-        r = base + FLOW_WORDS * i
-        _put(t, r + F_KEY1, 0)
-        _put(t, r + F_KEY2, 0)
-        _put(t, r + F_MAC, 0)
-        _put(t, r + F_LAST_SEEN, FREE)
-        r = base + FLOW_WORDS * max_flows + LINK_WORDS * i
-        _put(t, r + L_PREV, -1)
-        _put(t, r + L_NEXT, -1)
-        _put(t, base + (FLOW_WORDS + LINK_WORDS) * max_flows + i, i)
-        _put(t, base + (FLOW_WORDS + LINK_WORDS + 1) * max_flows + i, i)
-    # the header did not move (the invariant's frame, at the words named)
+    links = base + FLOW_WORDS * max_flows
+    ring = links + LINK_WORDS * max_flows
+    Assert(ring + RING_WORDS * max_flows == len(t))
+    _init_records(t, base, max_flows)
+    _init_links(t, links, max_flows)
+    _init_ring(t, ring, max_flows)
+    # the header did not move (the frames, at the words named)
     Assert(word(t, H_CAPACITY) == Old(word(t, H_CAPACITY)) and word(t, H_MASK) == Old(word(t, H_MASK)) and
            word(t, H_COUNT) == Old(word(t, H_COUNT)) and word(t, H_OLDEST) == Old(word(t, H_OLDEST)) and
            word(t, H_NEWEST) == Old(word(t, H_NEWEST)) and
            word(t, H_RING_HEAD) == Old(word(t, H_RING_HEAD)) and word(t, H_SALT) == Old(word(t, H_SALT)))
     Assert(geometry(t))
-    # the words above, named as the invariants name them
+    # the words above, named as the postconditions name them
     Assert(Forall(int, lambda j: (Implies(0 <= j and j < max_flows,
         word(t, base + FLOW_WORDS * j + F_LAST_SEEN) == flow_word(t, j, F_LAST_SEEN) and
         word(t, base + FLOW_WORDS * j + F_KEY1) == flow_word(t, j, F_KEY1) and
         word(t, base + FLOW_WORDS * j + F_KEY2) == flow_word(t, j, F_KEY2) and
         word(t, base + FLOW_WORDS * j + F_MAC) == flow_word(t, j, F_MAC) and
-        word(t, base + FLOW_WORDS * max_flows + LINK_WORDS * j + L_PREV) == link_word(t, j, L_PREV) and
-        word(t, base + FLOW_WORDS * max_flows + LINK_WORDS * j + L_NEXT) == link_word(t, j, L_NEXT) and
-        word(t, base + (FLOW_WORDS + LINK_WORDS) * max_flows + j) == ring_word(t, j, R_RING) and
-        word(t, base + (FLOW_WORDS + LINK_WORDS + 1) * max_flows + j) == ring_word(t, j, R_POS)),
+        word(t, links + LINK_WORDS * j + L_PREV) == link_word(t, j, L_PREV) and
+        word(t, links + LINK_WORDS * j + L_NEXT) == link_word(t, j, L_NEXT) and
+        word(t, ring + j) == ring_word(t, j, R_RING) and
+        word(t, ring + max_flows + j) == ring_word(t, j, R_POS)),
         [[flow_word(t, j, F_LAST_SEEN)], [link_word(t, j, L_PREV)], [link_word(t, j, L_NEXT)],
          [ring_word(t, j, R_RING)], [ring_word(t, j, R_POS)]])))
+
+
+def _init_records(t: List[int], base: int, n: int) -> None:
+    """The n flow records from word base on: zero keys and MAC, FREE."""
+    Requires(Acc(list_pred(t)) and 0 <= base and 0 <= n and base + FLOW_WORDS * n <= len(t))
+    Ensures(Acc(list_pred(t)) and len(t) == Old(len(t)))
+    Ensures(Forall(int, lambda x: (Implies(0 <= x and x < len(t) and (x < base or base + FLOW_WORDS * n <= x),
+        word(t, x) == Old(word(t, x))), [[word(t, x)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < n,
+        word(t, base + FLOW_WORDS * j + F_KEY1) == 0 and word(t, base + FLOW_WORDS * j + F_KEY2) == 0 and
+        word(t, base + FLOW_WORDS * j + F_MAC) == 0 and word(t, base + FLOW_WORDS * j + F_LAST_SEEN) == FREE),
+        [[word(t, base + FLOW_WORDS * j + F_KEY1)], [word(t, base + FLOW_WORDS * j + F_KEY2)],
+         [word(t, base + FLOW_WORDS * j + F_MAC)], [word(t, base + FLOW_WORDS * j + F_LAST_SEEN)]])))
+    for i in range(n):
+        Invariant(Acc(list_pred(t)) and len(t) == Old(len(t)))
+        Invariant(0 <= len(Previous(i)) and len(Previous(i)) <= n)
+        Invariant(Forall(int, lambda x: (Implies(0 <= x and x < len(t) and (x < base or base + FLOW_WORDS * n <= x),
+            word(t, x) == Old(word(t, x))), [[word(t, x)]])))
+        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
+            word(t, base + FLOW_WORDS * j + F_KEY1) == 0 and word(t, base + FLOW_WORDS * j + F_KEY2) == 0 and
+            word(t, base + FLOW_WORDS * j + F_MAC) == 0 and word(t, base + FLOW_WORDS * j + F_LAST_SEEN) == FREE),
+            [[word(t, base + FLOW_WORDS * j + F_KEY1)], [word(t, base + FLOW_WORDS * j + F_KEY2)],
+         [word(t, base + FLOW_WORDS * j + F_MAC)], [word(t, base + FLOW_WORDS * j + F_LAST_SEEN)]])))
+        r = base + FLOW_WORDS * i
+        _put(t, r + F_KEY1, 0)
+        _put(t, r + F_KEY2, 0)
+        _put(t, r + F_MAC, 0)
+        _put(t, r + F_LAST_SEEN, FREE)
+
+
+def _init_links(t: List[int], links: int, n: int) -> None:
+    """The n link pairs from word links on: no neighbour either way."""
+    Requires(Acc(list_pred(t)) and 0 <= links and 0 <= n and links + LINK_WORDS * n <= len(t))
+    Ensures(Acc(list_pred(t)) and len(t) == Old(len(t)))
+    Ensures(Forall(int, lambda x: (Implies(0 <= x and x < len(t) and (x < links or links + LINK_WORDS * n <= x),
+        word(t, x) == Old(word(t, x))), [[word(t, x)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < n,
+        word(t, links + LINK_WORDS * j + L_PREV) == -1 and word(t, links + LINK_WORDS * j + L_NEXT) == -1),
+        [[word(t, links + LINK_WORDS * j + L_PREV)], [word(t, links + LINK_WORDS * j + L_NEXT)]])))
+    for i in range(n):
+        Invariant(Acc(list_pred(t)) and len(t) == Old(len(t)))
+        Invariant(0 <= len(Previous(i)) and len(Previous(i)) <= n)
+        Invariant(Forall(int, lambda x: (Implies(0 <= x and x < len(t) and (x < links or links + LINK_WORDS * n <= x),
+            word(t, x) == Old(word(t, x))), [[word(t, x)]])))
+        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
+            word(t, links + LINK_WORDS * j + L_PREV) == -1 and word(t, links + LINK_WORDS * j + L_NEXT) == -1),
+            [[word(t, links + LINK_WORDS * j + L_PREV)], [word(t, links + LINK_WORDS * j + L_NEXT)]])))
+        r = links + LINK_WORDS * i
+        _put(t, r + L_PREV, -1)
+        _put(t, r + L_NEXT, -1)
+
+
+def _init_ring(t: List[int], ring: int, n: int) -> None:
+    """The ring (n words from word ring on) and the positions (the n after
+    them): ring position j holds index j, index j is at position j."""
+    Requires(Acc(list_pred(t)) and 0 <= ring and 0 <= n and ring + RING_WORDS * n <= len(t))
+    Ensures(Acc(list_pred(t)) and len(t) == Old(len(t)))
+    Ensures(Forall(int, lambda x: (Implies(0 <= x and x < len(t) and (x < ring or ring + RING_WORDS * n <= x),
+        word(t, x) == Old(word(t, x))), [[word(t, x)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < n,
+        word(t, ring + j) == j and word(t, ring + n + j) == j), [[word(t, ring + j)], [word(t, ring + n + j)]])))
+    for i in range(n):
+        Invariant(Acc(list_pred(t)) and len(t) == Old(len(t)))
+        Invariant(0 <= len(Previous(i)) and len(Previous(i)) <= n)
+        Invariant(Forall(int, lambda x: (Implies(0 <= x and x < len(t) and (x < ring or ring + RING_WORDS * n <= x),
+            word(t, x) == Old(word(t, x))), [[word(t, x)]])))
+        Invariant(Forall(int, lambda j: (Implies(0 <= j and j < len(Previous(i)),
+            word(t, ring + j) == j and word(t, ring + n + j) == j), [[word(t, ring + j)], [word(t, ring + n + j)]])))
+        _put(t, ring + i, i)
+        _put(t, ring + n + i, i)
 
 
 def flow_lookup(t: List[int], k1: int, k2: int) -> int:

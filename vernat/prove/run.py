@@ -58,7 +58,8 @@ PARTS = {
         ("_expired_oldest", "_remove", "_erase_keeping", "_free_keeping", "flow_expire"),
         ("_allocate_keeping", "_fill_keeping", "_insert_keeping", "_map_insert_keeping",
          "flow_allocate"),
-        ("table_init", "_put", "_init_header", "_init_slots", "_init_indices"),
+        ("table_init", "_put", "_init_header", "_init_slots", "_init_indices", "_init_records",
+         "_init_links", "_init_ring"),
     ),
 }
 
@@ -304,7 +305,7 @@ def _prove_task(slot, command, task, timeout):
             times = os.path.join(tmp, f"times-{len(attempts)}.csv")
             request = {"part": task["part"], "file": task["path"],
                        "functions": task["functions"], "seeds": bool(attempts),
-                       "times": times, "viper": task.get("viper")}
+                       "times": times, "viper": task.get("viper"), "next": task.get("next")}
             attempt_started = time.monotonic()
             done = slot[0].prove(request, started + timeout, budget,
                                  PROVER_MEMORY * 2 ** len(attempts))
@@ -336,6 +337,7 @@ def _prove_task(slot, command, task, timeout):
                 function_seconds = read_times(f.read(), set(task["functions"]))
     return {"proven": ok, "seconds": round(time.monotonic() - started, 1),
             "attempts": attempts, "nagini_seconds": done.get("seconds"),
+            "prefetched": bool(done.get("prefetched")),
             "function_seconds": function_seconds, "errors": errors}
 
 
@@ -435,7 +437,8 @@ def prove_parts(path, parts, timeout, nagini=None, viper=None):
     slot, results = [None], []
     try:
         for n, functions in enumerate(parts):
-            task = _task(n, path, functions, 1, viper=viper[n] if viper else None)
+            task = _task(n, path, functions, 1, viper=viper[n] if viper else None,
+                         next=_following(path, parts[n + 1]) if n + 1 < len(parts) else None)
             results.append(_prove_task(slot, command, task, timeout))
     finally:
         if slot[0] is not None:
@@ -446,6 +449,11 @@ def prove_parts(path, parts, timeout, nagini=None, viper=None):
 def prove_functions(path, functions, timeout, nagini=None):
     """Some functions of one module file, as one part (prove_parts)."""
     return prove_parts(path, [functions], timeout, nagini)[0]
+
+
+def _following(path, functions):
+    """A request's "next": the part its worker may translate meanwhile."""
+    return {"file": str(path), "functions": list(functions)}
 
 
 def _task(part, path, functions, jobs, **more):
@@ -487,6 +495,10 @@ def prove(modules=MODULES, timeout=1800, log=print, nagini=None, on_module=None,
                     if not tasks:
                         return
                     task = tasks.popleft()
+                    # the part this worker likely proves next (another
+                    # worker may take it: then its translation is wasted)
+                    if tasks:
+                        task["next"] = _following(tasks[0]["path"], tasks[0]["functions"])
                 part = _prove_task(slot, nagini, task, timeout)
                 m = task["module"]
                 with lock:

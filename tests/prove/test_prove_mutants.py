@@ -97,13 +97,19 @@ def test_nagini_rejects_the_planted_bug(tmp_path, module, function, line, bug, w
 @pytest.mark.skipif(shutil.which("java") is None, reason="Nagini needs Java")
 def test_a_later_part_on_the_same_worker_still_rejects_the_planted_bug(tmp_path):
     # the worker keeps mypy's result for a module and reuses it for the
-    # module's later parts: the second part must be translated as freshly as
-    # the first (here: proven, then a planted bug rejected)
+    # module's later parts, and translates each next part while Silicon
+    # proves the one before: a planted bug is rejected at its line whether
+    # its part comes first (its errors are mapped back while the next part
+    # translates) or later (translated ahead), and a good part between them
+    # is proven
     module, function, line, bug, why = next(m for m in MUTANTS if m[1] == "index_oldest")
     path, rel, first, last = _mutated_copy(tmp_path, module, function, line, bug)
-    good, bad = run.prove_parts(str(path), [["index_is_allocated"], [function]], timeout=600)
+    bad_first, good, bad_later = run.prove_parts(
+        str(path), [[function], ["index_is_allocated"], [function]], timeout=600)
+    _assert_rejected_inside(bad_first, rel, first, last, why)
     assert good["proven"], good["errors"]
-    _assert_rejected_inside(bad, rel, first, last, why)
+    _assert_rejected_inside(bad_later, rel, first, last, why)
+    assert [r["prefetched"] for r in (bad_first, good, bad_later)] == [False, True, True]
 
 
 def _assert_rejected_inside(result, rel, first, last, why):
@@ -144,6 +150,7 @@ def test_the_worker_gives_silicon_the_program_nagini_gives_it(tmp_path):
     results = run.prove_parts(str(path), [["flow_key1"], ["flow_count"]], timeout=600,
                               viper=[str(first), str(second)])
     assert all(r["proven"] for r in results), [r["errors"] for r in results]
+    assert results[1]["prefetched"]     # translated while Silicon proved the first
     python = env.ensure(log=None)[0]
     alone = tmp_path / "alone.vpr"
     done = subprocess.run(

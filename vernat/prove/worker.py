@@ -19,11 +19,20 @@ session 13 (docs/progress-prove.md). The programs were the same members,
 but named and ordered differently, and several proofs that take a minute in
 their own module's program blew Z3 up in that one.
 
+While Silicon proves a part, the worker translates the part the request
+names as "next" (Nagini's translation is Python, Silicon runs in the JVM's
+threads, so the two share the cores): the translation and the first part of
+a module's mypy run leave the critical path. The next request takes that
+translation if it is for the same file and functions (else it translates as
+usual): the same call of Nagini's `translate` with the same arguments, so
+the same program (tested byte for byte).
+
 Protocol: one JSON request per line on stdin, {"part", "file", "functions",
-"seeds", "times", "viper"} (times: where Silicon's per-member CSV goes; viper:
-where to write the part's Viper program, or null); for each, one JSON line on
+"seeds", "times", "viper", "next"} (times: where Silicon's per-member CSV
+goes; viper: where to write the part's Viper program, or null; next: {"file",
+"functions"} of the part likely to follow, or null); for each, one JSON line on
 this process's original stdout, {"event": "done", "part", "output",
-"seconds"}, where output is what `nagini --ide-mode --select …` prints for
+"seconds", "prefetched"}, where output is what `nagini --ide-mode --select …` prints for
 that part.
 Everything Nagini, Silicon or Java print goes to stderr.
 """
@@ -33,6 +42,7 @@ import copy
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 
@@ -60,6 +70,73 @@ def keep_type_checks():
         return True
 
     TypeInfo.check = kept_check
+
+
+class Prefetch:
+    """Nagini's translation of the next part, made while Silicon proves this
+    one. Installed over Nagini's own `translate` and `verify` (module
+    globals of nagini_translation.main, which translate_and_verify calls):
+    `verify` starts translating the next part in a thread before it hands
+    its program to Silicon; `translate` takes that result when it is asked
+    for the same file and selection with the same arguments, and otherwise
+    waits for the thread to end and translates itself, so two translations
+    never run at once. A translation that raised raises again when taken,
+    where Nagini's own handler reports it."""
+
+    def __init__(self, nagini, errors):
+        self.translate, self.verify = nagini.translate, nagini.verify
+        self.next = None            # {"file", "functions"} to translate at the next verify
+        self.thread = self.key = self.result = None
+        self.arguments = None       # the current part's translate arguments
+        self.taken = False          # whether the current part's translation was made ahead
+        nagini.translate, nagini.verify = self._translate, self._verify
+        # Nagini empties its error table at each translation, and it maps
+        # Silicon's errors back through that table after verifying: a part
+        # being proven must keep its entries while the next one translates.
+        # Entries are keyed by uuid1, so keeping them all is safe.
+        errors.clear = lambda: None
+
+    @staticmethod
+    def _key(path, selected, args, kwargs):
+        return (os.path.abspath(path), frozenset(selected or ()), args,
+                tuple(sorted(kwargs.items())))
+
+    def _translate(self, path, jvm, *args, selected=frozenset(), **kwargs):
+        key = self._key(path, selected, args, kwargs)
+        taken = self._take(key)
+        self.taken = taken is not None
+        self.arguments = (jvm, args, kwargs)
+        if taken is None:
+            return self.translate(path, jvm, *args, selected=selected, **kwargs)
+        kind, value = taken
+        if kind == "raised":
+            raise value
+        return value
+
+    def _take(self, key):
+        if self.thread is not None:
+            self.thread.join()
+        taken = self.result if self.key == key else None
+        self.thread = self.key = self.result = None
+        return taken
+
+    def _verify(self, *args, **kwargs):
+        following, self.next = self.next, None
+        if following and self.arguments:
+            jvm, targs, tkwargs = self.arguments
+            path, selected = following["file"], set(following["functions"])
+            self.key = self._key(path, selected, targs, tkwargs)
+
+            def run():
+                try:
+                    self.result = ("returned", self.translate(
+                        path, jvm, *targs, selected=selected, **tkwargs))
+                except BaseException as e:      # re-raised where it is taken
+                    self.result = ("raised", e)
+
+            self.thread = threading.Thread(target=run, daemon=True)
+            self.thread.start()
+        return self.verify(*args, **kwargs)
 
 
 def _silicon_args(verifiers, seeds):
@@ -104,12 +181,16 @@ def main():
     logging.basicConfig(level="WARNING")
     jvm = JVM(config.classpath)
     keep_type_checks()
+    from nagini_translation import main as nagini
+    from nagini_translation.lib.errors import error_manager
+    prefetch = Prefetch(nagini, error_manager)
     for line in sys.stdin:
         request = json.loads(line)
+        prefetch.next, prefetch.taken = request.get("next"), False
         started = time.monotonic()
         output = prove(jvm, request, verifiers)
         emit(event="done", part=request["part"], output=output,
-             seconds=round(time.monotonic() - started, 2))
+             seconds=round(time.monotonic() - started, 2), prefetched=prefetch.taken)
 
 
 if __name__ == "__main__":

@@ -684,6 +684,50 @@ def lemma_allocator_ok_abstract(t: List[int]) -> None:
            Reveal(allocator_ok_a(abstract(t))) == allocator_ok_body(abstract(t)))
 
 
+def lemma_allocator_ok_stamped(A: Table, i: int, now: int) -> None:
+    """A live index's new time keeps the allocator's invariant
+    (allocator._stamp): it stays out of the free window."""
+    Requires(0 <= i and i < A.cap and rec_of(A, i, F_LAST_SEEN) != FREE and 0 <= now and now <= MAX_TIME)
+    Ensures(Implies(allocator_ok_a(A), allocator_ok_a(with_rec(A, i, F_LAST_SEEN, now))))
+    B = with_rec(A, i, F_LAST_SEEN, now)
+    Assert(B.cap == A.cap and B.count == A.count and B.oldest == A.oldest and
+           B.newest == A.newest and B.head == A.head)
+    Assert(Forall2(int, int, lambda j, f: (Implies(0 <= j and j < A.cap and 0 <= f and f < LINK_WORDS,
+        link_of(B, j, f) == link_of(A, j, f)), [[link_of(B, j, f)]])))
+    Assert(Forall2(int, int, lambda p, f: (Implies(0 <= p and p < A.cap and 0 <= f and f < RING_WORDS,
+        ring_of(B, p, f) == ring_of(A, p, f)), [[ring_of(B, p, f)]])))
+    Assert(rec_of(B, i, F_LAST_SEEN) == now)
+    Assert(Forall(int, lambda j: (Implies(0 <= j and j < A.cap and j != i,
+        rec_of(B, j, F_LAST_SEEN) == rec_of(A, j, F_LAST_SEEN)), [[rec_of(B, j, F_LAST_SEEN)]])))
+    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
+    Assert(Reveal(allocator_ok_a(B)) == allocator_ok_body(B))
+
+
+def lemma_allocator_ok_taken(A: Table, now: int) -> None:
+    """Taking the free FIFO's first index and stamping it keeps the
+    allocator's invariant (allocator._take): the head moves on by one, so
+    every other index's ring offset and the free window shrink by one."""
+    Requires(allocator_ok_a(A) and A.count < A.cap and 0 <= now and now <= MAX_TIME)
+    Ensures(allocator_ok_a(with_rec(taken(A), next_free(A), F_LAST_SEEN, now)))
+    n = next_free(A)
+    B = with_rec(taken(A), n, F_LAST_SEEN, now)
+    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
+    Assert(B.cap == A.cap and B.count == A.count + 1 and B.oldest == A.oldest and
+           B.newest == A.newest and B.head == (A.head + 1 if A.head + 1 < A.cap else 0))
+    Assert(Forall2(int, int, lambda j, f: (Implies(0 <= j and j < A.cap and 0 <= f and f < LINK_WORDS,
+        link_of(B, j, f) == link_of(A, j, f)), [[link_of(B, j, f)]])))
+    Assert(Forall2(int, int, lambda p, f: (Implies(0 <= p and p < A.cap and 0 <= f and f < RING_WORDS,
+        ring_of(B, p, f) == ring_of(A, p, f)), [[ring_of(B, p, f)]])))
+    Assert(0 <= n and n < A.cap and ring_of(A, n, R_POS) == A.head and rec_of(A, n, F_LAST_SEEN) == FREE)
+    Assert(rec_of(B, n, F_LAST_SEEN) == now)
+    Assert(Forall(int, lambda j: (Implies(0 <= j and j < A.cap and j != n,
+        rec_of(B, j, F_LAST_SEEN) == rec_of(A, j, F_LAST_SEEN) and
+        ring_of(A, j, R_POS) != A.head and
+        ring_offset_of(B, ring_of(B, j, R_POS)) == ring_offset_of(A, ring_of(A, j, R_POS)) - 1),
+        [[rec_of(B, j, F_LAST_SEEN)], [ring_of(B, j, R_POS)]])))
+    Assert(Reveal(allocator_ok_a(B)) == allocator_ok_body(B))
+
+
 # ---- total reads and writes of a slice ----
 
 @Pure

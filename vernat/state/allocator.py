@@ -54,7 +54,7 @@ from vernat.state.model import (
     lemma_header_stored, lemma_rec_stored, lemma_link_stored, lemma_ring_stored,
     map_ok_s, lemma_map_ok_kept, coupled_s, lemma_coupled_kept, lemma_coupled_stamped,
     rec_off, link_off, ring_off, records_match, lemma_allocator_ok_abstract, lemma_allocator_ok_stamped,
-    lemma_allocator_ok_taken,
+    lemma_allocator_ok_taken, lemma_allocator_ok_keyed,
 )
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, link_word, ring_word, ring_offset, allocator_ok,
@@ -182,6 +182,42 @@ def _set_flow(t: List[int], i: int, f: int, v: int) -> None:
     lemma_rec_stored(ToSeq(t), i, f, v)
     lemma_map_ok_kept(ToSeq(t), rec_off(ToSeq(t), i, f), v)
     t[flow_at(t, i) + f] = v
+
+
+def _set_keys(t: List[int], i: int, k1: int, k2: int, mac: int) -> None:
+    """Index i's key and MAC: the three _set_flow stores under one contract
+    that keeps the allocator's invariant (which reads no key or MAC), so a
+    caller composes one frame, not three (flowtable._fill_keeping took
+    60-481 s re-proving its invariants through three)."""
+    Requires(Acc(list_pred(t)) and allocator_ok(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)) and allocator_ok(t))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t) and j != i,
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(flow_word(t, i, F_KEY1) == k1 and flow_word(t, i, F_KEY2) == k2 and flow_word(t, i, F_MAC) == mac)
+    Ensures(abstract(t) == with_rec(with_rec(with_rec(Old(abstract(t)), i, F_KEY1, k1),
+                                             i, F_KEY2, k2), i, F_MAC, mac))
+    Assert(records_match(t))
+    lemma_allocator_ok_abstract(t)
+    _set_flow(t, i, F_KEY1, k1)
+    _set_flow(t, i, F_KEY2, k2)
+    _set_flow(t, i, F_MAC, mac)
+    lemma_allocator_ok_keyed(Old(abstract(t)), i, F_KEY1, k1)
+    lemma_allocator_ok_keyed(with_rec(Old(abstract(t)), i, F_KEY1, k1), i, F_KEY2, k2)
+    lemma_allocator_ok_keyed(with_rec(with_rec(Old(abstract(t)), i, F_KEY1, k1), i, F_KEY2, k2),
+                             i, F_MAC, mac)
+    lemma_allocator_ok_abstract(t)
 
 
 def _set_prev(t: List[int], i: int, v: int) -> None:

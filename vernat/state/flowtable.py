@@ -52,7 +52,7 @@ from vernat.state.layout import (
 )
 from vernat.state.flowmap import key_hash, map_find, map_insert, map_erase, map_prefetch
 from vernat.state.allocator import (
-    index_allocate, index_refresh, index_free, index_oldest, index_is_allocated, _set_flow,
+    index_allocate, index_refresh, index_free, index_oldest, index_is_allocated, _set_keys,
 )
 
 
@@ -357,9 +357,11 @@ def _fill_keeping(t: List[int], i: int, k1: int, k2: int, mac: int) -> None:
             flow_word(t, i, F_MAC) == mac and key_absent(t, k1, k2))
     Ensures(abstract(t) == with_rec(with_rec(with_rec(Old(abstract(t)), i, F_KEY1, k1),
                                              i, F_KEY2, k2), i, F_MAC, mac))
-    _set_flow(t, i, F_KEY1, k1)
-    _set_flow(t, i, F_KEY2, k2)
-    _set_flow(t, i, F_MAC, mac)
+    # the allocator's invariant is kept by _set_keys; the map's crosses the
+    # stores as map_ok_s (model.lemma_map_ok_words)
+    lemma_map_ok_words(t)
+    _set_keys(t, i, k1, k2, mac)
+    lemma_map_ok_words(t)
     Assert(Forall2(int, int, lambda s, f: (Implies(0 <= s and s <= t[H_MASK] and 0 <= f and f < 4,
         slot_word(t, s, f) == Old(slot_word(t, s, f))),
         [[slot_word(t, s, f)], [Old(slot_word(t, s, f))]])))

@@ -684,6 +684,25 @@ def lemma_allocator_ok_abstract(t: List[int]) -> None:
            Reveal(allocator_ok_a(abstract(t))) == allocator_ok_body(abstract(t)))
 
 
+def lemma_allocator_ok_keyed(A: Table, i: int, f: int, v: int) -> None:
+    """The allocator's invariant reads no key or MAC: storing one of index
+    i's (flowtable._fill_keeping) keeps allocator_ok_a."""
+    Requires(0 <= i and i < A.cap and (f == F_KEY1 or f == F_KEY2 or f == F_MAC))
+    Ensures(Implies(allocator_ok_a(A), allocator_ok_a(with_rec(A, i, f, v))))
+    Ensures(with_rec(A, i, f, v).cap == A.cap)
+    B = with_rec(A, i, f, v)
+    Assert(B.cap == A.cap and B.count == A.count and B.oldest == A.oldest and
+           B.newest == A.newest and B.head == A.head)
+    Assert(Forall2(int, int, lambda j, g: (Implies(0 <= j and j < A.cap and 0 <= g and g < LINK_WORDS,
+        link_of(B, j, g) == link_of(A, j, g)), [[link_of(B, j, g)]])))
+    Assert(Forall2(int, int, lambda p, g: (Implies(0 <= p and p < A.cap and 0 <= g and g < RING_WORDS,
+        ring_of(B, p, g) == ring_of(A, p, g)), [[ring_of(B, p, g)]])))
+    Assert(Forall(int, lambda j: (Implies(0 <= j and j < A.cap,
+        rec_of(B, j, F_LAST_SEEN) == rec_of(A, j, F_LAST_SEEN)), [[rec_of(B, j, F_LAST_SEEN)]])))
+    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
+    Assert(Reveal(allocator_ok_a(B)) == allocator_ok_body(B))
+
+
 def lemma_allocator_ok_stamped(A: Table, i: int, now: int) -> None:
     """A live index's new time keeps the allocator's invariant
     (allocator._stamp): it stays out of the free window."""

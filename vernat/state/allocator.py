@@ -54,7 +54,7 @@ from vernat.state.model import (
     lemma_header_stored, lemma_rec_stored, lemma_link_stored, lemma_ring_stored,
     map_ok_s, lemma_map_ok_kept, coupled_s, lemma_coupled_kept, lemma_coupled_stamped,
     rec_off, link_off, ring_off, records_match, lemma_allocator_ok_abstract, lemma_allocator_ok_stamped,
-    lemma_allocator_ok_taken, lemma_allocator_ok_keyed,
+    lemma_allocator_ok_taken, lemma_allocator_ok_keyed, lemma_allocator_ok_marked,
 )
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, link_word, ring_word, ring_offset, allocator_ok,
@@ -861,8 +861,14 @@ def _mark_free(t: List[int], i: int) -> None:
     count = t[H_COUNT]
     Assert(links_match(t))
     Assert(count == abstract(t).count)
+    # the invariant crosses the stores as a value of the abstract table
+    # (model.allocator_ok_a; from the word frame: 44-64 s, sessions 12-14)
+    Assert(records_match(t) and ring_match(t))
+    lemma_allocator_ok_abstract(t)
     _set_last_seen(t, i, FREE)
     _set_header(t, H_COUNT, count - 1)
+    lemma_allocator_ok_marked(Old(abstract(t)), i)
+    lemma_allocator_ok_abstract(t)
 
 
 def _release(t: List[int], i: int) -> None:

@@ -747,6 +747,32 @@ def lemma_allocator_ok_taken(A: Table, now: int) -> None:
     Assert(Reveal(allocator_ok_a(B)) == allocator_ok_body(B))
 
 
+def lemma_allocator_ok_marked(A: Table, i: int) -> None:
+    """Marking free the allocated index just past the free window keeps the
+    allocator's invariant (allocator._mark_free): the window grows by that
+    one position, and no other index sits there."""
+    Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and rec_of(A, i, F_LAST_SEEN) != FREE)
+    Requires(ring_offset_of(A, ring_of(A, i, R_POS)) == A.cap - A.count)
+    Ensures(allocator_ok_a(with_header(with_rec(A, i, F_LAST_SEEN, FREE), H_COUNT, A.count - 1)))
+    B = with_header(with_rec(A, i, F_LAST_SEEN, FREE), H_COUNT, A.count - 1)
+    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
+    Assert(B.cap == A.cap and B.count == A.count - 1 and B.oldest == A.oldest and
+           B.newest == A.newest and B.head == A.head and A.count >= 1)
+    Assert(Forall2(int, int, lambda j, f: (Implies(0 <= j and j < A.cap and 0 <= f and f < LINK_WORDS,
+        link_of(B, j, f) == link_of(A, j, f)), [[link_of(B, j, f)]])))
+    Assert(Forall2(int, int, lambda p, f: (Implies(0 <= p and p < A.cap and 0 <= f and f < RING_WORDS,
+        ring_of(B, p, f) == ring_of(A, p, f)), [[ring_of(B, p, f)]])))
+    Assert(rec_of(B, i, F_LAST_SEEN) == FREE)
+    Assert(Forall(int, lambda j: (Implies(0 <= j and j < A.cap and j != i,
+        rec_of(B, j, F_LAST_SEEN) == rec_of(A, j, F_LAST_SEEN) and
+        ring_of(A, j, R_POS) != ring_of(A, i, R_POS) and
+        0 <= ring_of(A, j, R_POS) and ring_of(A, j, R_POS) < A.cap and
+        ring_offset_of(B, ring_of(B, j, R_POS)) == ring_offset_of(A, ring_of(A, j, R_POS)) and
+        ring_offset_of(A, ring_of(A, j, R_POS)) != A.cap - A.count),
+        [[rec_of(B, j, F_LAST_SEEN)], [ring_of(B, j, R_POS)]])))
+    Assert(Reveal(allocator_ok_a(B)) == allocator_ok_body(B))
+
+
 # ---- total reads and writes of a slice ----
 
 @Pure

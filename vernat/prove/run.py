@@ -50,7 +50,7 @@ MODULES = (
 PARTS = {
     "vernat.state.allocator": (
         ("_set_header", "_set_last_seen", "_set_flow", "_set_prev", "_set_next", "_set_ring",
-         "_set_pos", "_ring_put", "_ring_swap_words", "_ring_swap", "_swap_out", "_mark_free",
+         "_set_pos", "_ring_put", "_ring_swap_words", "_swap_out", "_mark_free",
          "_release", "_unlink", "_clear_words", "_clear", "index_free"),
         ("lru_unlink", "lru_append", "lru_touch"),
     ),

@@ -577,7 +577,7 @@ def ring_match(t: List[int]) -> bool:
 def ring_pair_match(t: List[int], i: int, p: int) -> bool:
     """Lemma (true; use it in an Assert): index i's ring position and ring
     position p's index in abstract(t) are t's, as the same references
-    (`is`: the words that allocator._ring_swap reads are stored back,
+    (`is`: the words that allocator._swap_out reads are stored back,
     docs/prove-notes/README.md item 7). Opaque, unlike ring_match: a caller
     sees these two facts only, not abs_of's definition."""
     Requires(Acc(list_pred(t), 1/2) and geometry(t))
@@ -1027,7 +1027,7 @@ def window_end(A: Table) -> int:
 
 
 # ring_index and pos_of are opaque (revealed in ring_pair_match and
-# lemma_swapped only). Transparent, allocator._ring_swap_words (which then
+# lemma_swapped, lemma_swapped_words). Transparent, allocator._ring_swap_words (which then
 # revealed swapped in its own body: a ring_put whose position is a read of
 # the same words) made Z3 grow to 12 GB and crash (docs/progress-prove.md,
 # session 7).
@@ -1046,23 +1046,55 @@ def pos_of(A: Table, i: int) -> int:
     return ring_of(A, i, R_POS)
 
 
+@Opaque
 @Pure
 def ring_put(A: Table, p: int, i: int) -> Table:
-    """Ring position p holds index i (allocator._ring_put)."""
+    """Ring position p holds index i (allocator._ring_put). Opaque
+    (revealed in allocator._ring_put and lemma_ring_put_words): lemmas on a
+    swap see its effect word by word, never its chain of updates."""
     Decreases(None)
+    Ensures(Result().cap == A.cap and Result().count == A.count and
+            Result().oldest == A.oldest and Result().newest == A.newest and
+            Result().head == A.head)
     return with_ring(with_ring(A, p, R_RING, i), i, R_POS, p)
+
+
+def lemma_ring_put_words(A: Table, p: int, i: int) -> None:
+    """What ring_put(A, p, i) stores, word by word: position p holds i and
+    i's position is p; every other ring and position word, every record and
+    link word and the header fields are A's. (Both words exist: they hold
+    indices, never at()'s -1 for a word outside A.)"""
+    Requires(0 <= i and i < A.cap and 0 <= p and p < A.cap)
+    Requires(ring_of(A, p, R_RING) >= 0 and ring_of(A, i, R_POS) >= 0)
+    Ensures(ring_put(A, p, i).cap == A.cap and ring_put(A, p, i).count == A.count and
+            ring_put(A, p, i).oldest == A.oldest and ring_put(A, p, i).newest == A.newest and
+            ring_put(A, p, i).head == A.head)
+    Ensures(ring_of(ring_put(A, p, i), p, R_RING) == i and ring_of(ring_put(A, p, i), i, R_POS) == p)
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < A.cap and k != p,
+        ring_of(ring_put(A, p, i), k, R_RING) == ring_of(A, k, R_RING)),
+        [[ring_of(ring_put(A, p, i), k, R_RING)]])))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != i,
+        ring_of(ring_put(A, p, i), m, R_POS) == ring_of(A, m, R_POS)),
+        [[ring_of(ring_put(A, p, i), m, R_POS)]])))
+    Ensures(Forall2(int, int, lambda m, f: (Implies(0 <= m and m < A.cap and 0 <= f and f < LINK_WORDS,
+        link_of(ring_put(A, p, i), m, f) == link_of(A, m, f)), [[link_of(ring_put(A, p, i), m, f)]])))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+        rec_of(ring_put(A, p, i), m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
+        [[rec_of(ring_put(A, p, i), m, F_LAST_SEEN)]])))
+    Assert(Reveal(ring_put(A, p, i)) == with_ring(with_ring(A, p, R_RING, i), i, R_POS, p))
 
 
 @Opaque
 @Pure
 def swapped(A: Table, i: int, p: int) -> Table:
     """Index i moved to ring position p, the index that was at p to i's old
-    position (allocator._ring_swap).
+    position (allocator._ring_swap_words, for _swap_out).
 
-    Opaque (revealed in lemma_swapped only): with its ring_put chain
-    visible beside ring_ok's quantifiers, allocator._ring_swap's proof made
-    Z3 grow past 3.5 GB in about a minute (docs/progress-prove.md,
-    session 7)."""
+    Opaque (revealed in lemma_swapped and lemma_swapped_words only): with
+    its ring_put chain visible beside ring_ok's quantifiers, the swap's proof
+    made Z3 grow past 3.5 GB in about a minute (docs/progress-prove.md,
+    session 7). The invariant crosses it as a value:
+    lemma_allocator_ok_swapped."""
     Decreases(None)
     Ensures(Result().cap == A.cap and Result().count == A.count and
             Result().oldest == A.oldest and Result().newest == A.newest and
@@ -1077,6 +1109,62 @@ def lemma_swapped(A: Table, i: int, p: int, q: int, j: int) -> None:
                     swapped(A, i, p) == ring_put(ring_put(A, q, j), p, i)))
     Assert(Reveal(swapped(A, i, p)) ==
            ring_put(ring_put(A, pos_of(A, i), ring_index(A, p)), p, i))
+
+
+def lemma_swapped_words(A: Table, i: int, p: int) -> None:
+    """What swapped(A, i, p) stores, word by word: ring position p holds i
+    and i's position is p; i's old position holds the index that was at p,
+    whose position is i's old one; every other ring and position word, every
+    record and link word and the header fields are A's."""
+    Requires(0 <= i and i < A.cap and 0 <= p and p < A.cap)
+    Requires(0 <= ring_of(A, i, R_POS) and ring_of(A, i, R_POS) < A.cap)
+    Requires(0 <= ring_of(A, p, R_RING) and ring_of(A, p, R_RING) < A.cap)
+    Requires(ring_of(A, ring_of(A, i, R_POS), R_RING) == i and ring_of(A, ring_of(A, p, R_RING), R_POS) == p)
+    Ensures(ring_of(swapped(A, i, p), p, R_RING) == i and ring_of(swapped(A, i, p), i, R_POS) == p)
+    Ensures(Implies(ring_of(A, i, R_POS) != p,
+                    ring_of(swapped(A, i, p), ring_of(A, i, R_POS), R_RING) == ring_of(A, p, R_RING)))
+    Ensures(Implies(ring_of(A, p, R_RING) != i,
+                    ring_of(swapped(A, i, p), ring_of(A, p, R_RING), R_POS) == ring_of(A, i, R_POS)))
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < A.cap and k != p and k != ring_of(A, i, R_POS),
+        ring_of(swapped(A, i, p), k, R_RING) == ring_of(A, k, R_RING)),
+        [[ring_of(swapped(A, i, p), k, R_RING)]])))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != i and m != ring_of(A, p, R_RING),
+        ring_of(swapped(A, i, p), m, R_POS) == ring_of(A, m, R_POS)),
+        [[ring_of(swapped(A, i, p), m, R_POS)]])))
+    Ensures(Forall2(int, int, lambda m, f: (Implies(0 <= m and m < A.cap and 0 <= f and f < LINK_WORDS,
+        link_of(swapped(A, i, p), m, f) == link_of(A, m, f)), [[link_of(swapped(A, i, p), m, f)]])))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+        rec_of(swapped(A, i, p), m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
+        [[rec_of(swapped(A, i, p), m, F_LAST_SEEN)]])))
+    Assert(Reveal(swapped(A, i, p)) ==
+           ring_put(ring_put(A, pos_of(A, i), ring_index(A, p)), p, i))
+    Assert(Reveal(pos_of(A, i)) == ring_of(A, i, R_POS) and
+           Reveal(ring_index(A, p)) == ring_of(A, p, R_RING))
+    q = pos_of(A, i)
+    j = ring_index(A, p)
+    lemma_ring_put_words(A, q, j)
+    lemma_ring_put_words(ring_put(A, q, j), p, i)
+
+
+def lemma_allocator_ok_swapped(A: Table, i: int, p: int) -> None:
+    """Swapping allocated index i into ring position p, the first one past
+    the free window, keeps the allocator's invariant (allocator._swap_out):
+    the index that was at p is allocated too and takes i's old position, so
+    the ring stays a permutation and the window holds the same indices."""
+    Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
+    Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
+    Ensures(allocator_ok_a(swapped(A, i, p)))
+    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
+    q = ring_of(A, i, R_POS)
+    j = ring_of(A, p, R_RING)
+    Assert(0 <= q and q < A.cap and 0 <= j and j < A.cap)
+    Assert(ring_of(A, q, R_RING) == i and ring_of(A, j, R_POS) == p)
+    Assert(rec_of(A, j, F_LAST_SEEN) != FREE)
+    lemma_swapped_words(A, i, p)
+    B = swapped(A, i, p)
+    Assert(B.cap == A.cap and B.count == A.count and B.oldest == A.oldest and
+           B.newest == A.newest and B.head == A.head)
+    Assert(Reveal(allocator_ok_a(B)) == allocator_ok_body(B))
 
 
 @Pure

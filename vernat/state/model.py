@@ -1412,8 +1412,7 @@ def lru_same(A: Table, x: int, B: Table, y: int) -> bool:
     return (B.cap == A.cap and len(B.words) == len(A.words) and
             B.oldest == A.oldest and B.newest == A.newest and
             Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
-                Implies(m != y and rec_of(B, m, F_LAST_SEEN) != FREE, m != x and rec_of(A, m, F_LAST_SEEN) != FREE) and
-                Implies(m != x and rec_of(A, m, F_LAST_SEEN) != FREE, m != y and rec_of(B, m, F_LAST_SEEN) != FREE)),
+                (m != y and rec_of(B, m, F_LAST_SEEN) != FREE) == (m != x and rec_of(A, m, F_LAST_SEEN) != FREE)),
                 [[rec_of(B, m, F_LAST_SEEN)], [rec_of(A, m, F_LAST_SEEN)]])) and
             Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != x and rec_of(A, m, F_LAST_SEEN) != FREE,
                 next_of(B, m) == next_of(A, m) and prev_of(B, m) == prev_of(A, m) and
@@ -1812,6 +1811,46 @@ def lemma_lru_appended(U: Table, i: int) -> None:
     lemma_appended_words(U, i)
 
 
+def lemma_lru_raised_top(A: Table, i: int, now: int) -> None:
+    """A listed flow's new time, no earlier than before: lru_top reads no time but liveness."""
+    Requires(lru_top(A, -1) and listed(A, i, -1) and 0 <= now)
+    Ensures(lru_top(with_rec(A, i, F_LAST_SEEN, now), -1))
+    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
+    lemma_rec_words(A, i, F_LAST_SEEN, now)
+    F = with_rec(A, i, F_LAST_SEEN, now)
+    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1), listed(A, m, -1)), [[listed(F, m, -1)]])))
+    Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and rec_of(A, m, F_LAST_SEEN) != FREE,
+                                          rec_of(F, m, F_LAST_SEEN) != FREE), [[rec_of(A, m, F_LAST_SEEN)]])))
+    Assert(Reveal(lru_top(F, -1)) == lru_top_body(F, -1))
+
+
+def lemma_lru_raised_links(A: Table, i: int, now: int) -> None:
+    """A listed flow's new time, no earlier than before: lru_links reads no time but liveness."""
+    Requires(lru_links(A, -1) and listed(A, i, -1) and 0 <= now)
+    Ensures(lru_links(with_rec(A, i, F_LAST_SEEN, now), -1))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    lemma_rec_words(A, i, F_LAST_SEEN, now)
+    F = with_rec(A, i, F_LAST_SEEN, now)
+    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1), listed(A, m, -1)), [[listed(F, m, -1)]])))
+    Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and rec_of(A, m, F_LAST_SEEN) != FREE,
+                                          rec_of(F, m, F_LAST_SEEN) != FREE), [[rec_of(A, m, F_LAST_SEEN)]])))
+    Assert(Reveal(lru_links(F, -1)) == lru_links_body(F, -1))
+
+
+def lemma_lru_raised_gap(A: Table, i: int, now: int) -> None:
+    """A listed flow's new time, no earlier than before: lru_gap reads no time but liveness."""
+    Requires(lru_links(A, -1) and lru_gap(A, -1) and listed(A, i, -1) and 0 <= now)
+    Ensures(lru_gap(with_rec(A, i, F_LAST_SEEN, now), -1))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(Reveal(lru_gap(A, -1)) == lru_gap_body(A, -1))
+    lemma_rec_words(A, i, F_LAST_SEEN, now)
+    F = with_rec(A, i, F_LAST_SEEN, now)
+    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1), listed(A, m, -1)), [[listed(F, m, -1)]])))
+    Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and rec_of(A, m, F_LAST_SEEN) != FREE,
+                                          rec_of(F, m, F_LAST_SEEN) != FREE), [[rec_of(A, m, F_LAST_SEEN)]])))
+    Assert(Reveal(lru_gap(F, -1)) == lru_gap_body(F, -1))
+
+
 def lemma_lru_raised_order(A: Table, i: int, now: int) -> None:
     """The newest flow used again, at now: stamp order is still time order."""
     Requires(lru_top(A, -1) and lru_links(A, -1) and lru_order(A, -1) and A.newest == i and i >= 0)
@@ -1842,10 +1881,9 @@ def lemma_lru_ok_touched(A: Table, i: int, now: int) -> None:
         lemma_rec_words(A, i, F_LAST_SEEN, now)
         F = with_rec(A, i, F_LAST_SEEN, now)
         Assert(touched(A, i, now) == F)
-        Assert(lru_same(A, -1, F, -1))
-        lemma_lru_transfer_top(A, -1, F, -1)
-        lemma_lru_transfer_links(A, -1, F, -1)
-        lemma_lru_transfer_gap(A, -1, F, -1)
+        lemma_lru_raised_top(A, i, now)
+        lemma_lru_raised_links(A, i, now)
+        lemma_lru_raised_gap(A, i, now)
         lemma_lru_raised_order(A, i, now)
     else:
         # unlink, set the time, append (the same words as touched's order:
@@ -1906,7 +1944,14 @@ def lemma_lru_ok_keyed(A: Table, i: int, f: int, v: int) -> None:
     Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
         next_of(B, m) == next_of(A, m) and prev_of(B, m) == prev_of(A, m) and stamp_of(B, m) == stamp_of(A, m)),
         [[rec_of(A, m, F_LAST_SEEN)]])))
-    Assert(lru_same(A, -1, B, -1) and lru_same_times(A, -1, B))
+    Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+        (m != -1 and rec_of(B, m, F_LAST_SEEN) != FREE) == (m != -1 and rec_of(A, m, F_LAST_SEEN) != FREE)),
+        [[rec_of(B, m, F_LAST_SEEN)], [rec_of(A, m, F_LAST_SEEN)]])))
+    Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != -1 and rec_of(A, m, F_LAST_SEEN) != FREE,
+        next_of(B, m) == next_of(A, m) and prev_of(B, m) == prev_of(A, m) and stamp_of(B, m) == stamp_of(A, m)),
+        [[rec_of(A, m, F_LAST_SEEN)]])))
+    Assert(lru_same_times(A, -1, B))
+    Assert(lru_same(A, -1, B, -1))
     if lru_ok_a(A):
         Assert(Reveal(lru_ok_a(A)) == lru_body(A, -1))
         lemma_lru_transfer(A, -1, B, -1)

@@ -1412,7 +1412,8 @@ def lru_same(A: Table, x: int, B: Table, y: int) -> bool:
     return (B.cap == A.cap and len(B.words) == len(A.words) and
             B.oldest == A.oldest and B.newest == A.newest and
             Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
-                (m != y and rec_of(B, m, F_LAST_SEEN) != FREE) == (m != x and rec_of(A, m, F_LAST_SEEN) != FREE)),
+                Implies(m != y and rec_of(B, m, F_LAST_SEEN) != FREE, m != x and rec_of(A, m, F_LAST_SEEN) != FREE) and
+                Implies(m != x and rec_of(A, m, F_LAST_SEEN) != FREE, m != y and rec_of(B, m, F_LAST_SEEN) != FREE)),
                 [[rec_of(B, m, F_LAST_SEEN)], [rec_of(A, m, F_LAST_SEEN)]])) and
             Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != x and rec_of(A, m, F_LAST_SEEN) != FREE,
                 next_of(B, m) == next_of(A, m) and prev_of(B, m) == prev_of(A, m) and
@@ -1811,46 +1812,6 @@ def lemma_lru_appended(U: Table, i: int) -> None:
     lemma_appended_words(U, i)
 
 
-def lemma_lru_raised_top(A: Table, i: int, now: int) -> None:
-    """A listed flow's new time, no earlier than before: lru_top reads no time but liveness."""
-    Requires(lru_top(A, -1) and listed(A, i, -1) and 0 <= now)
-    Ensures(lru_top(with_rec(A, i, F_LAST_SEEN, now), -1))
-    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
-    lemma_rec_words(A, i, F_LAST_SEEN, now)
-    F = with_rec(A, i, F_LAST_SEEN, now)
-    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1), listed(A, m, -1)), [[listed(F, m, -1)]])))
-    Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and rec_of(A, m, F_LAST_SEEN) != FREE,
-                                          rec_of(F, m, F_LAST_SEEN) != FREE), [[rec_of(A, m, F_LAST_SEEN)]])))
-    Assert(Reveal(lru_top(F, -1)) == lru_top_body(F, -1))
-
-
-def lemma_lru_raised_links(A: Table, i: int, now: int) -> None:
-    """A listed flow's new time, no earlier than before: lru_links reads no time but liveness."""
-    Requires(lru_links(A, -1) and listed(A, i, -1) and 0 <= now)
-    Ensures(lru_links(with_rec(A, i, F_LAST_SEEN, now), -1))
-    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
-    lemma_rec_words(A, i, F_LAST_SEEN, now)
-    F = with_rec(A, i, F_LAST_SEEN, now)
-    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1), listed(A, m, -1)), [[listed(F, m, -1)]])))
-    Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and rec_of(A, m, F_LAST_SEEN) != FREE,
-                                          rec_of(F, m, F_LAST_SEEN) != FREE), [[rec_of(A, m, F_LAST_SEEN)]])))
-    Assert(Reveal(lru_links(F, -1)) == lru_links_body(F, -1))
-
-
-def lemma_lru_raised_gap(A: Table, i: int, now: int) -> None:
-    """A listed flow's new time, no earlier than before: lru_gap reads no time but liveness."""
-    Requires(lru_links(A, -1) and lru_gap(A, -1) and listed(A, i, -1) and 0 <= now)
-    Ensures(lru_gap(with_rec(A, i, F_LAST_SEEN, now), -1))
-    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
-    Assert(Reveal(lru_gap(A, -1)) == lru_gap_body(A, -1))
-    lemma_rec_words(A, i, F_LAST_SEEN, now)
-    F = with_rec(A, i, F_LAST_SEEN, now)
-    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1), listed(A, m, -1)), [[listed(F, m, -1)]])))
-    Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and rec_of(A, m, F_LAST_SEEN) != FREE,
-                                          rec_of(F, m, F_LAST_SEEN) != FREE), [[rec_of(A, m, F_LAST_SEEN)]])))
-    Assert(Reveal(lru_gap(F, -1)) == lru_gap_body(F, -1))
-
-
 def lemma_lru_raised_order(A: Table, i: int, now: int) -> None:
     """The newest flow used again, at now: stamp order is still time order."""
     Requires(lru_top(A, -1) and lru_links(A, -1) and lru_order(A, -1) and A.newest == i and i >= 0)
@@ -1863,6 +1824,32 @@ def lemma_lru_raised_order(A: Table, i: int, now: int) -> None:
     F = with_rec(A, i, F_LAST_SEEN, now)
     Assert(Forall(int, lambda m: (Implies(listed(F, m, -1), listed(A, m, -1)), [[listed(F, m, -1)]])))
     Assert(Reveal(lru_order(F, -1)) == lru_order_body(F, -1))
+
+
+# ---- what the allocator's invariant says of the indices the order moves ----
+
+def lemma_next_free_free(A: Table) -> None:
+    """The free FIFO's first index is free (allocator_ok_a), if any is."""
+    Requires(allocator_ok_a(A) and A.count < A.cap)
+    Ensures(0 <= next_free(A) and next_free(A) < A.cap and rec_of(A, next_free(A), F_LAST_SEEN) == FREE)
+    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
+    n = next_free(A)
+    Assert(0 <= n and n < A.cap and ring_of(A, n, R_POS) == A.head)
+
+
+def lemma_ring_facts(A: Table, o: int) -> None:
+    """For a live index o: its ring position and the index just past the
+    free window are in range and inverse to their positions (what
+    lemma_swapped_words needs); the count is at least 1; no time is below
+    FREE."""
+    Requires(allocator_ok_a(A) and live(A, o))
+    Ensures(A.count >= 1 and 0 <= window_end(A) and window_end(A) < A.cap)
+    Ensures(0 <= ring_of(A, o, R_POS) and ring_of(A, o, R_POS) < A.cap and
+            ring_of(A, ring_of(A, o, R_POS), R_RING) == o)
+    Ensures(0 <= ring_of(A, window_end(A), R_RING) and ring_of(A, window_end(A), R_RING) < A.cap and
+            ring_of(A, ring_of(A, window_end(A), R_RING), R_POS) == window_end(A))
+    Ensures(FREE <= rec_of(A, o, F_LAST_SEEN))
+    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
 
 
 # ---- the transitions ----
@@ -1881,9 +1868,10 @@ def lemma_lru_ok_touched(A: Table, i: int, now: int) -> None:
         lemma_rec_words(A, i, F_LAST_SEEN, now)
         F = with_rec(A, i, F_LAST_SEEN, now)
         Assert(touched(A, i, now) == F)
-        lemma_lru_raised_top(A, i, now)
-        lemma_lru_raised_links(A, i, now)
-        lemma_lru_raised_gap(A, i, now)
+        Assert(lru_same(A, -1, F, -1))
+        lemma_lru_transfer_top(A, -1, F, -1)
+        lemma_lru_transfer_links(A, -1, F, -1)
+        lemma_lru_transfer_gap(A, -1, F, -1)
         lemma_lru_raised_order(A, i, now)
     else:
         # unlink, set the time, append (the same words as touched's order:
@@ -1906,6 +1894,29 @@ def lemma_lru_ok_touched(A: Table, i: int, now: int) -> None:
     Assert(Reveal(lru_ok_a(touched(A, i, now))) == lru_body(touched(A, i, now), -1))
 
 
+def lemma_lru_taken(A: Table, now: int) -> None:
+    """The free FIFO's first index taken and stamped with now, not yet on
+    the list: the list is A's, that index off it."""
+    Requires(lru_body(A, -1) and 0 <= next_free(A) and next_free(A) < A.cap and
+             rec_of(A, next_free(A), F_LAST_SEEN) == FREE and 0 <= now)
+    Ensures(lru_body(with_rec(taken(A), next_free(A), F_LAST_SEEN, now), next_free(A)))
+    Ensures(live(with_rec(taken(A), next_free(A), F_LAST_SEEN, now), next_free(A)))
+    Ensures(stamp_room(with_rec(taken(A), next_free(A), F_LAST_SEEN, now)) == stamp_room(A))
+    Ensures(newest_time(with_rec(taken(A), next_free(A), F_LAST_SEEN, now)) == newest_time(A))
+    n = next_free(A)
+    T1 = with_header(A, H_RING_HEAD, A.head + 1 if A.head + 1 < A.cap else 0)
+    lemma_header_words(A, H_RING_HEAD, A.head + 1 if A.head + 1 < A.cap else 0)
+    lemma_header_words(T1, H_COUNT, A.count + 1)
+    Assert(taken(A) == with_header(T1, H_COUNT, A.count + 1))
+    Assert(taken(A).oldest == A.oldest and taken(A).newest == A.newest and taken(A).cap == A.cap)
+    lemma_rec_words(taken(A), n, F_LAST_SEEN, now)
+    X = with_rec(taken(A), n, F_LAST_SEEN, now)
+    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
+    Assert(Implies(A.newest >= 0, A.newest != n))
+    Assert(lru_same(A, -1, X, n) and lru_same_times(A, -1, X))
+    lemma_lru_transfer(A, -1, X, n)
+
+
 def lemma_lru_ok_allocated(A: Table, now: int) -> None:
     """Allocating at now, no earlier than the newest flow's time, keeps the
     least-recently-used order: the next free index joins at the newest end."""
@@ -1913,18 +1924,14 @@ def lemma_lru_ok_allocated(A: Table, now: int) -> None:
     Requires(newest_time(A) <= now and stamp_room(A))
     Ensures(lru_ok_a(allocated(A, now)) and newest_time(allocated(A, now)) == now)
     Assert(Reveal(lru_ok_a(A)) == lru_body(A, -1))
-    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
+    lemma_next_free_free(A)
     n = next_free(A)
-    Assert(0 <= n and n < A.cap and ring_of(A, n, R_POS) == A.head and rec_of(A, n, F_LAST_SEEN) == FREE)
-    lemma_header_words(A, H_RING_HEAD, A.head + 1 if A.head + 1 < A.cap else 0)
-    lemma_header_words(with_header(A, H_RING_HEAD, A.head + 1 if A.head + 1 < A.cap else 0),
-                       H_COUNT, A.count + 1)
-    Assert(taken(A).oldest == A.oldest and taken(A).newest == A.newest and taken(A).cap == A.cap)
-    lemma_rec_words(taken(A), n, F_LAST_SEEN, now)
+    lemma_lru_taken(A, now)
     X = with_rec(taken(A), n, F_LAST_SEEN, now)
-    Assert(lru_same(A, -1, X, n) and lru_same_times(A, -1, X))
-    lemma_lru_transfer(A, -1, X, n)
-    Assert(live(X, n) and stamp_room(X) and newest_time(X) <= last_seen_of(X, n))
+    lemma_rec_words(taken(A), n, F_LAST_SEEN, now)
+    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
+    Assert(taken(A).cap == A.cap and len(taken(A).words) == len(A.words))
+    Assert(last_seen_of(X, n) == now)
     lemma_lru_appended(X, n)
     Assert(allocated(A, now) == appended(X, n))
     Assert(Reveal(lru_ok_a(allocated(A, now))) == lru_body(allocated(A, now), -1))
@@ -1932,8 +1939,8 @@ def lemma_lru_ok_allocated(A: Table, now: int) -> None:
 
 def lemma_lru_ok_keyed(A: Table, i: int, f: int, v: int) -> None:
     """The order reads no key or MAC (flowtable.flow_allocate's added)."""
-    Requires(0 <= i and i < A.cap and (f == F_KEY1 or f == F_KEY2 or f == F_MAC))
-    Ensures(Implies(lru_ok_a(A), lru_ok_a(with_rec(A, i, f, v))))
+    Requires(lru_ok_a(A) and 0 <= i and i < A.cap and (f == F_KEY1 or f == F_KEY2 or f == F_MAC))
+    Ensures(lru_ok_a(with_rec(A, i, f, v)))
     Ensures(newest_time(with_rec(A, i, f, v)) == newest_time(A))
     Ensures(stamp_room(with_rec(A, i, f, v)) == stamp_room(A))
     lemma_rec_words(A, i, f, v)
@@ -1944,18 +1951,10 @@ def lemma_lru_ok_keyed(A: Table, i: int, f: int, v: int) -> None:
     Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
         next_of(B, m) == next_of(A, m) and prev_of(B, m) == prev_of(A, m) and stamp_of(B, m) == stamp_of(A, m)),
         [[rec_of(A, m, F_LAST_SEEN)]])))
-    Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
-        (m != -1 and rec_of(B, m, F_LAST_SEEN) != FREE) == (m != -1 and rec_of(A, m, F_LAST_SEEN) != FREE)),
-        [[rec_of(B, m, F_LAST_SEEN)], [rec_of(A, m, F_LAST_SEEN)]])))
-    Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != -1 and rec_of(A, m, F_LAST_SEEN) != FREE,
-        next_of(B, m) == next_of(A, m) and prev_of(B, m) == prev_of(A, m) and stamp_of(B, m) == stamp_of(A, m)),
-        [[rec_of(A, m, F_LAST_SEEN)]])))
-    Assert(lru_same_times(A, -1, B))
-    Assert(lru_same(A, -1, B, -1))
-    if lru_ok_a(A):
-        Assert(Reveal(lru_ok_a(A)) == lru_body(A, -1))
-        lemma_lru_transfer(A, -1, B, -1)
-        Assert(Reveal(lru_ok_a(B)) == lru_body(B, -1))
+    Assert(lru_same_times(A, -1, B) and lru_same(A, -1, B, -1))
+    Assert(Reveal(lru_ok_a(A)) == lru_body(A, -1))
+    lemma_lru_transfer(A, -1, B, -1)
+    Assert(Reveal(lru_ok_a(B)) == lru_body(B, -1))
 
 
 def lemma_lru_ok_added(A: Table, k1: int, k2: int, mac: int, now: int) -> None:
@@ -1968,7 +1967,7 @@ def lemma_lru_ok_added(A: Table, k1: int, k2: int, mac: int, now: int) -> None:
     if A.count >= A.cap:
         return
     lemma_lru_ok_allocated(A, now)
-    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
+    lemma_next_free_free(A)
     n = next_free(A)
     Assert(0 <= n and n < A.cap and allocated(A, now).cap == A.cap)
     B1 = with_rec(allocated(A, now), n, F_KEY1, k1)
@@ -1989,14 +1988,19 @@ def lemma_lru_ok_freed(A: Table) -> None:
     Ensures(Implies(stamp_room(A), stamp_room(freed(A, A.oldest + 0))))
     Assert(Reveal(lru_ok_a(A)) == lru_body(A, -1))
     Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
-    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
     o = A.oldest + 0
     Assert(listed(A, o, -1))
+    lemma_ring_facts(A, o)
     lemma_lru_unlinked(A, o)
     U = unlinked(A, o)
+    # the oldest's neighbours, for the words of the unlink
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(prev_of(A, o) == -1)
+    Assert(Implies(next_of(A, o) >= 0, listed(A, next_of(A, o), -1)))
+    Assert(Implies(next_of(A, o) >= 0, stamp_of(A, o) < stamp_of(A, next_of(A, o))))
     lemma_unlinked_words(A, o)
     p = window_end(U)
-    Assert(A.count >= 1 and 0 <= p and p < A.cap)
+    Assert(p == window_end(A))
     Assert(0 <= ring_of(U, o, R_POS) and ring_of(U, o, R_POS) < A.cap and
            ring_of(U, ring_of(U, o, R_POS), R_RING) == o)
     Assert(0 <= ring_of(U, p, R_RING) and ring_of(U, p, R_RING) < A.cap and

@@ -1798,6 +1798,33 @@ def lemma_lru_appended_order(U: Table, i: int) -> None:
     Assert(Reveal(lru_order(B, -1)) == lru_order_body(B, -1))
 
 
+def lemma_lru_appended_order_at(U: Table, i: int, now: int) -> None:
+    """As lemma_lru_appended_order, with i's time set to now after the append
+    (touched: relinked, then the time)."""
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Requires(lru_order(U, i) and newest_time(U) <= now and 0 <= now)
+    Ensures(lru_order(with_rec(appended(U, i), i, F_LAST_SEEN, now), -1))
+    Assert(Reveal(lru_top(U, i)) == lru_top_body(U, i))
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(Implies(U.newest >= 0, listed(U, U.newest, i) and stamp_of(U, U.newest) < MAX_STAMP))
+    lemma_appended_words(U, i)
+    B = appended(U, i)
+    lemma_rec_words(B, i, F_LAST_SEEN, now)
+    F = with_rec(B, i, F_LAST_SEEN, now)
+    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1), m == i or listed(U, m, i)),
+                                  [[listed(F, m, -1)]])))
+    Assert(listed(F, i, -1) and last_seen_of(F, i) == now)
+    Assert(stamp_of(F, i) == next_stamp(U))
+    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1) and m != i,
+        stamp_of(F, m) == stamp_of(U, m) and last_seen_of(F, m) == last_seen_of(U, m) and
+        stamp_of(U, m) < stamp_of(F, i)), [[listed(F, m, -1)]])))
+    Assert(Reveal(lru_order(U, i)) == lru_order_body(U, i))
+    # every listed index was used no later than the newest, so than now
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), last_seen_of(U, m) <= now),
+                                  [[listed(U, m, i)]])))
+    Assert(Reveal(lru_order(F, -1)) == lru_order_body(F, -1))
+
+
 def lemma_lru_appended(U: Table, i: int) -> None:
     """Appending i, off the list and used no earlier than the newest, puts
     the list back in order, i the newest."""
@@ -1874,24 +1901,37 @@ def lemma_lru_ok_touched(A: Table, i: int, now: int) -> None:
         lemma_lru_transfer_gap(A, -1, F, -1)
         lemma_lru_raised_order(A, i, now)
     else:
-        # unlink, set the time, append (the same words as touched's order:
-        # unlink, append, set the time)
+        # unlink, append (the list's parts), then the time (the order)
         lemma_lru_unlinked(A, i)
         U = unlinked(A, i)
-        lemma_rec_words(U, i, F_LAST_SEEN, now)
-        U2 = with_rec(U, i, F_LAST_SEEN, now)
-        Assert(lru_same(U, i, U2, i) and lru_same_times(U, i, U2))
-        lemma_lru_transfer(U, i, U2, i)
-        lemma_lru_appended(U2, i)
-        G = appended(U2, i)
+        Assert(live(U, i) and stamp_room(U) and newest_time(U) <= now)
+        lemma_lru_appended_top(U, i)
+        lemma_lru_appended_links(U, i)
+        lemma_lru_appended_gap(U, i)
+        lemma_lru_appended_order_at(U, i, now)
+        B = appended(U, i)
         lemma_appended_words(U, i)
-        lemma_appended_words(U2, i)
-        lemma_rec_words(appended(U, i), i, F_LAST_SEEN, now)
-        F = with_rec(appended(U, i), i, F_LAST_SEEN, now)
+        lemma_rec_words(B, i, F_LAST_SEEN, now)
+        F = with_rec(B, i, F_LAST_SEEN, now)
         Assert(touched(A, i, now) == F)
-        Assert(lru_same(G, -1, F, -1) and lru_same_times(G, -1, F))
-        lemma_lru_transfer(G, -1, F, -1)
+        Assert(lru_same(B, -1, F, -1))
+        lemma_lru_transfer_top(B, -1, F, -1)
+        lemma_lru_transfer_links(B, -1, F, -1)
+        lemma_lru_transfer_gap(B, -1, F, -1)
+        Assert(newest_time(F) == now)
     Assert(Reveal(lru_ok_a(touched(A, i, now))) == lru_body(touched(A, i, now), -1))
+
+
+def lemma_lru_header(A: Table, x: int, h: int, v: int) -> None:
+    """The count or the ring head stored: the list is A's (the same words)."""
+    Requires(lru_body(A, x) and (h == H_COUNT or h == H_RING_HEAD))
+    Ensures(lru_body(with_header(A, h, v), x))
+    Ensures(with_header(A, h, v).words == A.words and with_header(A, h, v).cap == A.cap and
+            with_header(A, h, v).oldest == A.oldest and with_header(A, h, v).newest == A.newest)
+    B = with_header(A, h, v)
+    Assert(B.words == A.words and B.cap == A.cap and B.oldest == A.oldest and B.newest == A.newest)
+    Assert(lru_same(A, x, B, x) and lru_same_times(A, x, B))
+    lemma_lru_transfer(A, x, B, x)
 
 
 def lemma_lru_taken(A: Table, now: int) -> None:
@@ -1905,16 +1945,18 @@ def lemma_lru_taken(A: Table, now: int) -> None:
     Ensures(newest_time(with_rec(taken(A), next_free(A), F_LAST_SEEN, now)) == newest_time(A))
     n = next_free(A)
     T1 = with_header(A, H_RING_HEAD, A.head + 1 if A.head + 1 < A.cap else 0)
-    lemma_header_words(A, H_RING_HEAD, A.head + 1 if A.head + 1 < A.cap else 0)
-    lemma_header_words(T1, H_COUNT, A.count + 1)
-    Assert(taken(A) == with_header(T1, H_COUNT, A.count + 1))
-    Assert(taken(A).oldest == A.oldest and taken(A).newest == A.newest and taken(A).cap == A.cap)
-    lemma_rec_words(taken(A), n, F_LAST_SEEN, now)
-    X = with_rec(taken(A), n, F_LAST_SEEN, now)
-    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
-    Assert(Implies(A.newest >= 0, A.newest != n))
-    Assert(lru_same(A, -1, X, n) and lru_same_times(A, -1, X))
-    lemma_lru_transfer(A, -1, X, n)
+    lemma_lru_header(A, -1, H_RING_HEAD, A.head + 1 if A.head + 1 < A.cap else 0)
+    lemma_lru_header(T1, -1, H_COUNT, A.count + 1)
+    T = taken(A)
+    Assert(T == with_header(T1, H_COUNT, A.count + 1))
+    Assert(T.words == A.words and T.cap == A.cap and T.oldest == A.oldest and T.newest == A.newest)
+    Assert(rec_of(T, n, F_LAST_SEEN) == FREE)
+    lemma_rec_words(T, n, F_LAST_SEEN, now)
+    X = with_rec(T, n, F_LAST_SEEN, now)
+    Assert(Reveal(lru_top(T, -1)) == lru_top_body(T, -1))
+    Assert(Implies(T.newest >= 0, T.newest != n))
+    Assert(lru_same(T, -1, X, n) and lru_same_times(T, -1, X))
+    lemma_lru_transfer(T, -1, X, n)
 
 
 def lemma_lru_ok_allocated(A: Table, now: int) -> None:
@@ -1978,6 +2020,30 @@ def lemma_lru_ok_added(A: Table, k1: int, k2: int, mac: int, now: int) -> None:
     Assert(added(A, k1, k2, mac, now) == with_rec(B2, n, F_MAC, mac))
 
 
+def lemma_lru_released(U: Table, o: int, p: int) -> None:
+    """Index o, off the list, swapped past the free window and marked free,
+    the count one less: the list is U's."""
+    Requires(lru_body(U, o) and 0 <= o and o < U.cap and 0 <= p and p < U.cap)
+    Requires(0 <= ring_of(U, o, R_POS) and ring_of(U, o, R_POS) < U.cap and
+             ring_of(U, ring_of(U, o, R_POS), R_RING) == o)
+    Requires(0 <= ring_of(U, p, R_RING) and ring_of(U, p, R_RING) < U.cap and
+             ring_of(U, ring_of(U, p, R_RING), R_POS) == p)
+    Ensures(lru_body(with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1), o))
+    Ensures(rec_of(with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1),
+                   o, F_LAST_SEEN) == FREE)
+    lemma_swapped_words(U, o, p)
+    Q = swapped(U, o, p)
+    Assert(lru_same(U, o, Q, o) and lru_same_times(U, o, Q))
+    lemma_lru_transfer(U, o, Q, o)
+    lemma_rec_words(Q, o, F_LAST_SEEN, FREE)
+    R1 = with_rec(Q, o, F_LAST_SEEN, FREE)
+    Assert(Reveal(lru_top(U, o)) == lru_top_body(U, o))
+    Assert(rec_of(R1, o, F_LAST_SEEN) == FREE)
+    Assert(lru_same(Q, o, R1, o) and lru_same_times(Q, o, R1))
+    lemma_lru_transfer(Q, o, R1, o)
+    lemma_lru_header(R1, o, H_COUNT, U.count - 1)
+
+
 def lemma_lru_ok_freed(A: Table) -> None:
     """Freeing the oldest flow (expiry) keeps the order; the newest flow
     stays, or the list is left empty."""
@@ -2005,19 +2071,18 @@ def lemma_lru_ok_freed(A: Table) -> None:
            ring_of(U, ring_of(U, o, R_POS), R_RING) == o)
     Assert(0 <= ring_of(U, p, R_RING) and ring_of(U, p, R_RING) < A.cap and
            ring_of(U, ring_of(U, p, R_RING), R_POS) == p)
+    lemma_lru_released(U, o, p)
     lemma_swapped_words(U, o, p)
     Q = swapped(U, o, p)
     Assert(queued(U, o) == Q)
     lemma_rec_words(Q, o, F_LAST_SEEN, FREE)
-    R1 = with_rec(Q, o, F_LAST_SEEN, FREE)
-    lemma_header_words(R1, H_COUNT, U.count - 1)
-    R = with_header(R1, H_COUNT, U.count - 1)
+    R = with_header(with_rec(Q, o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1)
     Assert(released(U, o) == R)
     lemma_cleared_words(R, o)
     C = cleared(R, o)
     Assert(freed(A, o) == C)
-    Assert(lru_same(U, o, C, -1) and lru_same_times(U, o, C))
-    lemma_lru_transfer(U, o, C, -1)
+    Assert(lru_same(R, o, C, -1) and lru_same_times(R, o, C))
+    lemma_lru_transfer(R, o, C, -1)
     Assert(Reveal(lru_ok_a(C)) == lru_body(C, -1))
 
 

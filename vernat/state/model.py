@@ -1798,30 +1798,36 @@ def lemma_lru_appended_order(U: Table, i: int) -> None:
     Assert(Reveal(lru_order(B, -1)) == lru_order_body(B, -1))
 
 
-def lemma_lru_appended_order_at(U: Table, i: int, now: int) -> None:
-    """As lemma_lru_appended_order, with i's time set to now after the append
-    (touched: relinked, then the time)."""
-    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
-    Requires(lru_order(U, i) and newest_time(U) <= now and 0 <= now)
-    Ensures(lru_order(with_rec(appended(U, i), i, F_LAST_SEEN, now), -1))
-    Assert(Reveal(lru_top(U, i)) == lru_top_body(U, i))
-    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
-    Assert(Implies(U.newest >= 0, listed(U, U.newest, i) and stamp_of(U, U.newest) < MAX_STAMP))
-    lemma_appended_words(U, i)
-    B = appended(U, i)
+def lemma_lru_order_kept(A: Table, x: int, B: Table, y: int) -> None:
+    """lru_order reads the listed indices' stamps and times only: B lists
+    no index A does not, each with A's stamp and time."""
+    Requires(lru_order(A, x) and B.cap == A.cap)
+    Requires(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != y and rec_of(B, m, F_LAST_SEEN) != FREE,
+        m != x and rec_of(A, m, F_LAST_SEEN) != FREE), [[rec_of(B, m, F_LAST_SEEN)]])))
+    Requires(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != x and rec_of(A, m, F_LAST_SEEN) != FREE,
+        stamp_of(B, m) == stamp_of(A, m) and rec_of(B, m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
+        [[rec_of(A, m, F_LAST_SEEN)]])))
+    Ensures(lru_order(B, y))
+    Assert(Reveal(lru_order(A, x)) == lru_order_body(A, x))
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, y), listed(A, m, x)), [[listed(B, m, y)]])))
+    Assert(Reveal(lru_order(B, y)) == lru_order_body(B, y))
+
+
+def lemma_lru_order_join(B: Table, i: int, now: int) -> None:
+    """The newest index i, whose stamp is the greatest, gets time now, no
+    earlier than any other listed index's: the order takes it in."""
+    Requires(lru_top(B, -1) and lru_links(B, -1) and lru_order(B, i) and B.newest == i and 0 <= i)
+    Requires(0 <= now and Forall(int, lambda m: (Implies(listed(B, m, i), last_seen_of(B, m) <= now),
+                                                 [[listed(B, m, i)]])))
+    Ensures(lru_order(with_rec(B, i, F_LAST_SEEN, now), -1))
+    Assert(Reveal(lru_top(B, -1)) == lru_top_body(B, -1))
+    Assert(Reveal(lru_links(B, -1)) == lru_links_body(B, -1))
+    Assert(Reveal(lru_order(B, i)) == lru_order_body(B, i))
     lemma_rec_words(B, i, F_LAST_SEEN, now)
     F = with_rec(B, i, F_LAST_SEEN, now)
-    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1), m == i or listed(U, m, i)),
+    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1) and m != i, listed(B, m, i) and listed(B, m, -1)),
                                   [[listed(F, m, -1)]])))
     Assert(listed(F, i, -1) and last_seen_of(F, i) == now)
-    Assert(stamp_of(F, i) == next_stamp(U))
-    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1) and m != i,
-        stamp_of(F, m) == stamp_of(U, m) and last_seen_of(F, m) == last_seen_of(U, m) and
-        stamp_of(U, m) < stamp_of(F, i)), [[listed(F, m, -1)]])))
-    Assert(Reveal(lru_order(U, i)) == lru_order_body(U, i))
-    # every listed index was used no later than the newest, so than now
-    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), last_seen_of(U, m) <= now),
-                                  [[listed(U, m, i)]])))
     Assert(Reveal(lru_order(F, -1)) == lru_order_body(F, -1))
 
 
@@ -1881,6 +1887,65 @@ def lemma_ring_facts(A: Table, o: int) -> None:
 
 # ---- the transitions ----
 
+def lemma_lru_timed(B: Table, i: int, now: int) -> None:
+    """A listed index's new time: the list's ends, links and gaps are B's
+    (lru_top, lru_links, lru_gap read no time but liveness)."""
+    Requires(lru_top(B, -1) and lru_links(B, -1) and lru_gap(B, -1) and listed(B, i, -1) and 0 <= now)
+    Ensures(lru_top(with_rec(B, i, F_LAST_SEEN, now), -1))
+    Ensures(lru_links(with_rec(B, i, F_LAST_SEEN, now), -1))
+    Ensures(lru_gap(with_rec(B, i, F_LAST_SEEN, now), -1))
+    Ensures(with_rec(B, i, F_LAST_SEEN, now).newest == B.newest)
+    Ensures(Implies(B.newest == i, newest_time(with_rec(B, i, F_LAST_SEEN, now)) == now))
+    Assert(Reveal(lru_top(B, -1)) == lru_top_body(B, -1))
+    lemma_rec_words(B, i, F_LAST_SEEN, now)
+    F = with_rec(B, i, F_LAST_SEEN, now)
+    Assert(lru_same(B, -1, F, -1))
+    lemma_lru_transfer_top(B, -1, F, -1)
+    lemma_lru_transfer_links(B, -1, F, -1)
+    lemma_lru_transfer_gap(B, -1, F, -1)
+
+
+def lemma_lru_relinked_links(U: Table, i: int, now: int) -> None:
+    """i, off the list, appended and then given time now: the list's ends,
+    links and gaps are appended's (lru_top, lru_links, lru_gap)."""
+    Requires(lru_body(U, i) and live(U, i) and stamp_room(U) and 0 <= now)
+    Ensures(lru_top(with_rec(appended(U, i), i, F_LAST_SEEN, now), -1))
+    Ensures(lru_links(with_rec(appended(U, i), i, F_LAST_SEEN, now), -1))
+    Ensures(lru_gap(with_rec(appended(U, i), i, F_LAST_SEEN, now), -1))
+    Ensures(newest_time(with_rec(appended(U, i), i, F_LAST_SEEN, now)) == now)
+    lemma_lru_appended_top(U, i)
+    lemma_lru_appended_links(U, i)
+    lemma_lru_appended_gap(U, i)
+    B = appended(U, i)
+    Assert(B.newest == i)
+    Assert(Reveal(lru_top(B, -1)) == lru_top_body(B, -1))
+    Assert(listed(B, i, -1))
+    lemma_lru_timed(B, i, now)
+
+
+def lemma_lru_relinked_order(U: Table, i: int, now: int) -> None:
+    """i, off the list, appended and then given time now, no earlier than
+    the newest's: stamp order is time order."""
+    Requires(lru_body(U, i) and live(U, i) and stamp_room(U) and 0 <= now and newest_time(U) <= now)
+    Ensures(lru_order(with_rec(appended(U, i), i, F_LAST_SEEN, now), -1))
+    lemma_lru_appended_top(U, i)
+    lemma_lru_appended_links(U, i)
+    B = appended(U, i)
+    Assert(Reveal(lru_top(U, i)) == lru_top_body(U, i))
+    Assert(Implies(U.newest >= 0, listed(U, U.newest, i)))
+    lemma_appended_words(U, i)
+    lemma_lru_order_kept(U, i, B, i)
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(Reveal(lru_order(U, i)) == lru_order_body(U, i))
+    Assert(Implies(U.newest >= 0, listed(U, U.newest, i)))
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), last_seen_of(U, m) <= now),
+                                  [[listed(U, m, i)]])))
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, i), listed(U, m, i) and
+                                          last_seen_of(B, m) == last_seen_of(U, m)),
+                                  [[listed(B, m, i)]])))
+    lemma_lru_order_join(B, i, now)
+
+
 def lemma_lru_ok_touched(A: Table, i: int, now: int) -> None:
     """A refresh at now, no earlier than the newest flow's time, keeps the
     least-recently-used order (flowtable.flow_refresh)."""
@@ -1892,33 +1957,17 @@ def lemma_lru_ok_touched(A: Table, i: int, now: int) -> None:
     Assert(listed(A, i, -1))
     if A.newest == i:
         # only i's time moves (relinked leaves the list as it is)
-        lemma_rec_words(A, i, F_LAST_SEEN, now)
-        F = with_rec(A, i, F_LAST_SEEN, now)
-        Assert(touched(A, i, now) == F)
-        Assert(lru_same(A, -1, F, -1))
-        lemma_lru_transfer_top(A, -1, F, -1)
-        lemma_lru_transfer_links(A, -1, F, -1)
-        lemma_lru_transfer_gap(A, -1, F, -1)
+        Assert(touched(A, i, now) == with_rec(A, i, F_LAST_SEEN, now))
+        lemma_lru_timed(A, i, now)
         lemma_lru_raised_order(A, i, now)
     else:
-        # unlink, append (the list's parts), then the time (the order)
+        # unlink, append, then the time
         lemma_lru_unlinked(A, i)
         U = unlinked(A, i)
         Assert(live(U, i) and stamp_room(U) and newest_time(U) <= now)
-        lemma_lru_appended_top(U, i)
-        lemma_lru_appended_links(U, i)
-        lemma_lru_appended_gap(U, i)
-        lemma_lru_appended_order_at(U, i, now)
-        B = appended(U, i)
-        lemma_appended_words(U, i)
-        lemma_rec_words(B, i, F_LAST_SEEN, now)
-        F = with_rec(B, i, F_LAST_SEEN, now)
-        Assert(touched(A, i, now) == F)
-        Assert(lru_same(B, -1, F, -1))
-        lemma_lru_transfer_top(B, -1, F, -1)
-        lemma_lru_transfer_links(B, -1, F, -1)
-        lemma_lru_transfer_gap(B, -1, F, -1)
-        Assert(newest_time(F) == now)
+        lemma_lru_relinked_links(U, i, now)
+        lemma_lru_relinked_order(U, i, now)
+        Assert(touched(A, i, now) == with_rec(appended(U, i), i, F_LAST_SEEN, now))
     Assert(Reveal(lru_ok_a(touched(A, i, now))) == lru_body(touched(A, i, now), -1))
 
 
@@ -2031,6 +2080,13 @@ def lemma_lru_released(U: Table, o: int, p: int) -> None:
     Ensures(lru_body(with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1), o))
     Ensures(rec_of(with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1),
                    o, F_LAST_SEEN) == FREE)
+    Ensures(with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1).oldest == U.oldest and
+            with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1).newest == U.newest and
+            with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1).count == U.count - 1 and
+            with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1).cap == U.cap)
+    Ensures(Implies(U.newest >= 0 and U.newest != o and U.newest < U.cap,
+        rec_of(with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1), U.newest, F_LAST_SEEN) == rec_of(U, U.newest, F_LAST_SEEN) and
+        stamp_of(with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1), U.newest) == stamp_of(U, U.newest)))
     lemma_swapped_words(U, o, p)
     Q = swapped(U, o, p)
     Assert(lru_same(U, o, Q, o) and lru_same_times(U, o, Q))
@@ -2042,6 +2098,22 @@ def lemma_lru_released(U: Table, o: int, p: int) -> None:
     Assert(lru_same(Q, o, R1, o) and lru_same_times(Q, o, R1))
     lemma_lru_transfer(Q, o, R1, o)
     lemma_lru_header(R1, o, H_COUNT, U.count - 1)
+
+
+def lemma_lru_cleared(R: Table, o: int) -> None:
+    """Free index o's key, MAC and links reset: the list is R's (o was off
+    it), now with no index taken off."""
+    Requires(lru_body(R, o) and 0 <= o and o < R.cap and rec_of(R, o, F_LAST_SEEN) == FREE)
+    Ensures(lru_body(cleared(R, o), -1))
+    Ensures(cleared(R, o).oldest == R.oldest and cleared(R, o).newest == R.newest and
+            cleared(R, o).count == R.count and cleared(R, o).cap == R.cap)
+    Ensures(Implies(R.newest >= 0 and R.newest != o and R.newest < R.cap,
+        rec_of(cleared(R, o), R.newest, F_LAST_SEEN) == rec_of(R, R.newest, F_LAST_SEEN) and
+        stamp_of(cleared(R, o), R.newest) == stamp_of(R, R.newest)))
+    lemma_cleared_words(R, o)
+    C = cleared(R, o)
+    Assert(lru_same(R, o, C, -1) and lru_same_times(R, o, C))
+    lemma_lru_transfer(R, o, C, -1)
 
 
 def lemma_lru_ok_freed(A: Table) -> None:
@@ -2072,17 +2144,13 @@ def lemma_lru_ok_freed(A: Table) -> None:
     Assert(0 <= ring_of(U, p, R_RING) and ring_of(U, p, R_RING) < A.cap and
            ring_of(U, ring_of(U, p, R_RING), R_POS) == p)
     lemma_lru_released(U, o, p)
-    lemma_swapped_words(U, o, p)
     Q = swapped(U, o, p)
     Assert(queued(U, o) == Q)
-    lemma_rec_words(Q, o, F_LAST_SEEN, FREE)
     R = with_header(with_rec(Q, o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1)
     Assert(released(U, o) == R)
-    lemma_cleared_words(R, o)
+    lemma_lru_cleared(R, o)
     C = cleared(R, o)
     Assert(freed(A, o) == C)
-    Assert(lru_same(R, o, C, -1) and lru_same_times(R, o, C))
-    lemma_lru_transfer(R, o, C, -1)
     Assert(Reveal(lru_ok_a(C)) == lru_body(C, -1))
 
 

@@ -1664,6 +1664,19 @@ def lemma_lru_unlinked_links(A: Table, i: int) -> None:
     # the listed indices of U are A's but i
     Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
     Assert(Reveal(lru_gap(A, -1)) == lru_gap_body(A, -1))
+    # U's words at every listed index, and the stamp bounds of new ends (as
+    # lemma_lru_appended_links: 43-97 s without these, and blew up in
+    # company)
+    P = prev_of(A, i)
+    N = next_of(A, i)
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i),
+        m != i and stamp_of(U, m) == stamp_of(A, m) and
+        next_of(U, m) == (N if m == P else next_of(A, m)) and
+        prev_of(U, m) == (P if m == N else prev_of(A, m))), [[listed(U, m, i)]])))
+    Assert(Implies(P < 0 and N >= 0, Forall(int, lambda m: (Implies(listed(U, m, i) and m != N,
+        stamp_of(A, N) < stamp_of(A, m)), [[listed(U, m, i)]]))))
+    Assert(Implies(N < 0 and P >= 0, Forall(int, lambda m: (Implies(listed(U, m, i) and m != P,
+        stamp_of(A, m) < stamp_of(A, P)), [[listed(U, m, i)]]))))
     Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
 
 

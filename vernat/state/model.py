@@ -1855,6 +1855,9 @@ def lemma_lru_appended(U: Table, i: int) -> None:
     lemma_lru_appended_links(U, i)
     lemma_lru_appended_gap(U, i)
     lemma_lru_appended_order(U, i)
+    # the words lemma needs U's words to exist and i not the newest (U's ends)
+    Assert(Reveal(lru_top(U, i)) == lru_top_body(U, i))
+    Assert(Implies(U.newest >= 0, listed(U, U.newest, i)))
     lemma_appended_words(U, i)
 
 

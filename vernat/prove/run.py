@@ -48,30 +48,33 @@ MODULES = (
 # next). Listed here: every part but the last, which is every function of
 # the module not listed.
 PARTS = {
-    # the least-recently-used order's definitions and lemmas: a part of
-    # their own (their Z3 work apart from the other lemmas')
     # the least-recently-used order's definitions and lemmas, in parts of
     # their own: in one Silicon run, lemmas that take seconds alone grew a Z3
-    # past 6 GB (docs/progress-prove.md, session 15). The appended lemmas
-    # together grew a Z3 past 5 GB even in a plain Nagini run (each alone
-    # 0.1-27 s; the groups below each proved in one plain run, 20-41 s)
+    # past 6 GB (docs/progress-prove.md, sessions 15-16). lru_links is carried
+    # across unlinking and appending conjunct by conjunct (lru_link_*), each
+    # its own lemma of a few seconds; in one lemma each took 13-97 s and
+    # grew a Z3 past 4 GB in company.
     "vernat.state.model": (
-        ("listed", "lru_top_body", "lru_top", "lru_links_body", "lru_links", "lru_gap_body",
+        ("listed", "lru_top_body", "lru_top", "lru_link_ends", "lru_link_next",
+         "lru_link_prev", "lru_link_bounds", "lru_links_body", "lru_links", "lru_gap_body",
          "lru_gap", "lru_order_body", "lru_order", "lru_body", "lru_ok_a", "newest_time",
          "stamp_room", "all_fresh", "lru_same", "lru_same_times", "lemma_rec_words",
          "lemma_header_words", "lemma_link_words", "lemma_unlinked_words",
-         "lemma_appended_words", "lemma_cleared_words", "lemma_lru_transfer_top",
-         "lemma_lru_transfer_links", "lemma_lru_transfer_gap", "lemma_lru_transfer_order",
-         "lemma_lru_transfer", "lemma_lru_header", "lemma_lru_taken", "lemma_next_free_free",
-         "lemma_ring_facts", "lemma_lru_fresh", "lemma_none_live", "lemma_lru_ok_empty",
-         "lemma_fresh_at_stop"),
-        ("lemma_lru_unlinked_top", "lemma_lru_unlinked_links", "lemma_lru_unlinked_gap",
-         "lemma_lru_unlinked_order", "lemma_lru_unlinked"),
-        ("lemma_lru_appended_links",),
-        ("lemma_lru_appended_top", "lemma_lru_appended_gap"),
-        ("lemma_lru_appended_order", "lemma_lru_appended"),
-        ("lemma_lru_order_kept", "lemma_lru_order_join", "lemma_lru_raised_order", "lemma_lru_timed"),
-        ("lemma_lru_relinked_links", "lemma_lru_relinked_order", "lemma_lru_ok_touched",
+         "lemma_appended_words", "lemma_cleared_words"),
+        ("lemma_lru_transfer_top", "lemma_lru_transfer_links", "lemma_lru_transfer_gap",
+         "lemma_lru_transfer_order", "lemma_lru_transfer", "lemma_lru_header", "lemma_lru_taken",
+         "lemma_next_free_free", "lemma_ring_facts", "lemma_lru_fresh", "lemma_none_live",
+         "lemma_lru_ok_empty", "lemma_fresh_at_stop"),
+        ("lemma_lru_neighbours", "lemma_lru_unlinked_ends", "lemma_lru_unlinked_next",
+         "lemma_lru_unlinked_prev", "lemma_lru_unlinked_bounds", "lemma_lru_unlinked_links",
+         "lemma_lru_unlinked_top", "lemma_lru_unlinked_gap", "lemma_lru_unlinked_order",
+         "lemma_lru_unlinked"),
+        ("lemma_lru_appending", "lemma_lru_appended_ends", "lemma_lru_appended_next",
+         "lemma_lru_appended_prev", "lemma_lru_appended_bounds", "lemma_lru_appended_links",
+         "lemma_lru_appended_top", "lemma_lru_appended_gap", "lemma_lru_appended_order",
+         "lemma_lru_appended"),
+        ("lemma_lru_order_kept", "lemma_lru_order_join", "lemma_lru_raised_order", "lemma_lru_timed",
+         "lemma_lru_relinked_links", "lemma_lru_relinked_order", "lemma_lru_ok_touched",
          "lemma_lru_ok_allocated", "lemma_lru_ok_keyed", "lemma_lru_ok_added",
          "lemma_lru_released", "lemma_lru_cleared", "lemma_lru_ok_freed"),
     ),

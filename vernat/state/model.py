@@ -1305,22 +1305,59 @@ def lru_top(A: Table, x: int) -> bool:
     return lru_top_body(A, x)
 
 @Pure
-def lru_links_body(A: Table, x: int) -> bool:
-    """Every listed index is linked both ways to listed neighbours, stamps increase along the links, the oldest's stamp is the least and the newest's the greatest."""
+def lru_link_ends(A: Table, x: int) -> bool:
+    """Each listed index's links are in range, and it has no successor
+    exactly when it is the newest, no predecessor exactly when the oldest."""
     Decreases(None)
     return Forall(int, lambda m: (Implies(listed(A, m, x),
                 A.oldest >= 0 and
                 -1 <= next_of(A, m) and next_of(A, m) < A.cap and
                 -1 <= prev_of(A, m) and prev_of(A, m) < A.cap and
-                (next_of(A, m) < 0) == (m == A.newest) and (prev_of(A, m) < 0) == (m == A.oldest) and
+                (next_of(A, m) < 0) == (m == A.newest) and (prev_of(A, m) < 0) == (m == A.oldest)),
+                [[listed(A, m, x)]]))
+
+
+@Pure
+def lru_link_next(A: Table, x: int) -> bool:
+    """Each listed index's successor is listed, links back, and has a
+    greater stamp."""
+    Decreases(None)
+    return Forall(int, lambda m: (Implies(listed(A, m, x),
                 Implies(next_of(A, m) >= 0,
-                        next_of(A, m) != x and rec_of(A, next_of(A, m), F_LAST_SEEN) != FREE and prev_of(A, next_of(A, m)) == m and
-                        stamp_of(A, m) < stamp_of(A, next_of(A, m))) and
+                        next_of(A, m) != x and rec_of(A, next_of(A, m), F_LAST_SEEN) != FREE and
+                        prev_of(A, next_of(A, m)) == m and stamp_of(A, m) < stamp_of(A, next_of(A, m)))),
+                [[listed(A, m, x)]]))
+
+
+@Pure
+def lru_link_prev(A: Table, x: int) -> bool:
+    """Each listed index's predecessor is listed and links back."""
+    Decreases(None)
+    return Forall(int, lambda m: (Implies(listed(A, m, x),
                 Implies(prev_of(A, m) >= 0,
-                        prev_of(A, m) != x and rec_of(A, prev_of(A, m), F_LAST_SEEN) != FREE and next_of(A, prev_of(A, m)) == m) and
+                        prev_of(A, m) != x and rec_of(A, prev_of(A, m), F_LAST_SEEN) != FREE and
+                        next_of(A, prev_of(A, m)) == m)),
+                [[listed(A, m, x)]]))
+
+
+@Pure
+def lru_link_bounds(A: Table, x: int) -> bool:
+    """The oldest's stamp is the least, the newest's the greatest."""
+    Decreases(None)
+    return Forall(int, lambda m: (Implies(listed(A, m, x),
                 Implies(m != A.oldest, stamp_of(A, A.oldest) < stamp_of(A, m)) and
                 Implies(m != A.newest, stamp_of(A, m) < stamp_of(A, A.newest))),
                 [[listed(A, m, x)]]))
+
+
+@Pure
+def lru_links_body(A: Table, x: int) -> bool:
+    """Every listed index is linked both ways to listed neighbours, stamps
+    increase along the links, the oldest's stamp is the least and the
+    newest's the greatest (four conjuncts, so that a lemma can prove each
+    on its own)."""
+    Decreases(None)
+    return lru_link_ends(A, x) and lru_link_next(A, x) and lru_link_prev(A, x) and lru_link_bounds(A, x)
 
 
 @Opaque
@@ -1625,6 +1662,30 @@ def lemma_lru_transfer(A: Table, x: int, B: Table, y: int) -> None:
 
 # ---- unlinking a listed index (refresh, expiry) ----
 
+def lemma_lru_neighbours(A: Table, i: int) -> None:
+    """A listed index's neighbours: in range, distinct from it and from each
+    other, listed, linked back to it, and stamped around it. What unlinking
+    it needs from A's list (lemma_unlinked_words' preconditions with them),
+    so that the lemmas below need not reveal A's list themselves."""
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Ensures(0 <= i and i < A.cap and FLOW_WORDS * A.cap + LINK_WORDS * A.cap <= len(A.words))
+    Ensures(0 <= A.oldest and A.oldest < A.cap and 0 <= A.newest and A.newest < A.cap)
+    Ensures(-1 <= prev_of(A, i) and prev_of(A, i) < A.cap and -1 <= next_of(A, i) and next_of(A, i) < A.cap)
+    Ensures(prev_of(A, i) != i and next_of(A, i) != i and
+            (prev_of(A, i) != next_of(A, i) or prev_of(A, i) < 0))
+    Ensures(Implies(prev_of(A, i) < 0, i == A.oldest) and Implies(i == A.oldest, prev_of(A, i) < 0))
+    Ensures(Implies(next_of(A, i) < 0, i == A.newest) and Implies(i == A.newest, next_of(A, i) < 0))
+    Ensures(Implies(prev_of(A, i) >= 0, listed(A, prev_of(A, i), -1) and next_of(A, prev_of(A, i)) == i and
+                    stamp_of(A, prev_of(A, i)) < stamp_of(A, i)))
+    Ensures(Implies(next_of(A, i) >= 0, listed(A, next_of(A, i), -1) and prev_of(A, next_of(A, i)) == i and
+                    stamp_of(A, i) < stamp_of(A, next_of(A, i))))
+    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    # i's neighbours are listed (the terms that trigger A's facts on them)
+    Assert(Implies(prev_of(A, i) >= 0, listed(A, prev_of(A, i), -1)))
+    Assert(Implies(next_of(A, i) >= 0, listed(A, next_of(A, i), -1)))
+
+
 def lemma_lru_unlinked_top(A: Table, i: int) -> None:
     Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
     Ensures(lru_top(unlinked(A, i), i))
@@ -1634,13 +1695,9 @@ def lemma_lru_unlinked_top(A: Table, i: int) -> None:
                     stamp_of(unlinked(A, i), A.newest) == stamp_of(A, A.newest)))
     Ensures(Implies(A.newest == i, prev_of(A, i) < 0 or
                     last_seen_of(unlinked(A, i), prev_of(A, i)) == last_seen_of(A, prev_of(A, i))))
+    lemma_lru_neighbours(A, i)
     Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
     Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
-    # i's neighbours are listed (the terms that trigger A's facts on them)
-    Assert(Implies(prev_of(A, i) >= 0, listed(A, prev_of(A, i), -1)))
-    Assert(Implies(next_of(A, i) >= 0, listed(A, next_of(A, i), -1)))
-    Assert(Implies(prev_of(A, i) >= 0, stamp_of(A, prev_of(A, i)) < stamp_of(A, i)))
-    Assert(Implies(next_of(A, i) >= 0, stamp_of(A, i) < stamp_of(A, next_of(A, i))))
     lemma_unlinked_words(A, i)
     U = unlinked(A, i)
     # the listed indices of U are A's but i
@@ -1648,53 +1705,87 @@ def lemma_lru_unlinked_top(A: Table, i: int) -> None:
     Assert(Reveal(lru_top(U, i)) == lru_top_body(U, i))
 
 
-def lemma_lru_unlinked_links(A: Table, i: int) -> None:
+# lru_links(unlinked(A, i), i) conjunct by conjunct (in one lemma, 13-97 s
+# alone and Z3 past 4 GB in company): the ranges and ends, the successors,
+# the predecessors, the stamp bounds; each of A's facts it needs is
+# triggered by the listed(A, m, -1) that "U's listed are A's" brings in.
+
+def lemma_lru_unlinked_ends(A: Table, i: int) -> None:
     Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
-    Requires(lru_gap(A, -1))
-    Ensures(lru_links(unlinked(A, i), i))
-    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
-    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
-    # i's neighbours are listed (the terms that trigger A's facts on them)
-    Assert(Implies(prev_of(A, i) >= 0, listed(A, prev_of(A, i), -1)))
-    Assert(Implies(next_of(A, i) >= 0, listed(A, next_of(A, i), -1)))
-    Assert(Implies(prev_of(A, i) >= 0, stamp_of(A, prev_of(A, i)) < stamp_of(A, i)))
-    Assert(Implies(next_of(A, i) >= 0, stamp_of(A, i) < stamp_of(A, next_of(A, i))))
+    Ensures(lru_link_ends(unlinked(A, i), i))
+    lemma_lru_neighbours(A, i)
     lemma_unlinked_words(A, i)
     U = unlinked(A, i)
-    # the listed indices of U are A's but i
     Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(lru_link_ends(U, i))
+
+
+def lemma_lru_unlinked_next(A: Table, i: int) -> None:
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Ensures(lru_link_next(unlinked(A, i), i))
+    lemma_lru_neighbours(A, i)
+    lemma_unlinked_words(A, i)
+    U = unlinked(A, i)
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(lru_link_next(U, i))
+
+
+def lemma_lru_unlinked_prev(A: Table, i: int) -> None:
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Ensures(lru_link_prev(unlinked(A, i), i))
+    lemma_lru_neighbours(A, i)
+    lemma_unlinked_words(A, i)
+    U = unlinked(A, i)
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(lru_link_prev(U, i))
+
+
+def lemma_lru_unlinked_bounds(A: Table, i: int) -> None:
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Requires(lru_gap(A, -1))
+    Ensures(lru_link_bounds(unlinked(A, i), i))
+    lemma_lru_neighbours(A, i)
+    lemma_unlinked_words(A, i)
+    U = unlinked(A, i)
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
     Assert(Reveal(lru_gap(A, -1)) == lru_gap_body(A, -1))
-    # U's words at every listed index, and the stamp bounds of new ends (as
-    # lemma_lru_appended_links: 43-97 s without these, and blew up in
-    # company)
+    # a new end's stamp bounds the others' (the gap: none lies between i's
+    # and its neighbour's)
     P = prev_of(A, i)
     N = next_of(A, i)
-    Assert(Forall(int, lambda m: (Implies(listed(U, m, i),
-        m != i and stamp_of(U, m) == stamp_of(A, m) and
-        next_of(U, m) == (N if m == P else next_of(A, m)) and
-        prev_of(U, m) == (P if m == N else prev_of(A, m))), [[listed(U, m, i)]])))
     Assert(Implies(P < 0 and N >= 0, Forall(int, lambda m: (Implies(listed(U, m, i) and m != N,
         stamp_of(A, N) < stamp_of(A, m)), [[listed(U, m, i)]]))))
     Assert(Implies(N < 0 and P >= 0, Forall(int, lambda m: (Implies(listed(U, m, i) and m != P,
         stamp_of(A, m) < stamp_of(A, P)), [[listed(U, m, i)]]))))
-    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(lru_link_bounds(U, i))
+
+
+def lemma_lru_unlinked_links(A: Table, i: int) -> None:
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Requires(lru_gap(A, -1))
+    Ensures(lru_links(unlinked(A, i), i))
+    lemma_lru_unlinked_ends(A, i)
+    lemma_lru_unlinked_next(A, i)
+    lemma_lru_unlinked_prev(A, i)
+    lemma_lru_unlinked_bounds(A, i)
+    Assert(Reveal(lru_links(unlinked(A, i), i)) == lru_links_body(unlinked(A, i), i))
 
 
 def lemma_lru_unlinked_gap(A: Table, i: int) -> None:
     Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
     Requires(lru_gap(A, -1))
     Ensures(lru_gap(unlinked(A, i), i))
-    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
-    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
-    # i's neighbours are listed (the terms that trigger A's facts on them)
-    Assert(Implies(prev_of(A, i) >= 0, listed(A, prev_of(A, i), -1)))
-    Assert(Implies(next_of(A, i) >= 0, listed(A, next_of(A, i), -1)))
-    Assert(Implies(prev_of(A, i) >= 0, stamp_of(A, prev_of(A, i)) < stamp_of(A, i)))
-    Assert(Implies(next_of(A, i) >= 0, stamp_of(A, i) < stamp_of(A, next_of(A, i))))
+    lemma_lru_neighbours(A, i)
     lemma_unlinked_words(A, i)
     U = unlinked(A, i)
     # the listed indices of U are A's but i
     Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
+    # the successors' ranges (the words lemma speaks of indices in range)
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
     Assert(Reveal(lru_gap(A, -1)) == lru_gap_body(A, -1))
     Assert(Reveal(lru_gap(U, i)) == lru_gap_body(U, i))
 
@@ -1703,13 +1794,7 @@ def lemma_lru_unlinked_order(A: Table, i: int) -> None:
     Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
     Requires(lru_order(A, -1))
     Ensures(lru_order(unlinked(A, i), i))
-    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
-    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
-    # i's neighbours are listed (the terms that trigger A's facts on them)
-    Assert(Implies(prev_of(A, i) >= 0, listed(A, prev_of(A, i), -1)))
-    Assert(Implies(next_of(A, i) >= 0, listed(A, next_of(A, i), -1)))
-    Assert(Implies(prev_of(A, i) >= 0, stamp_of(A, prev_of(A, i)) < stamp_of(A, i)))
-    Assert(Implies(next_of(A, i) >= 0, stamp_of(A, i) < stamp_of(A, next_of(A, i))))
+    lemma_lru_neighbours(A, i)
     lemma_unlinked_words(A, i)
     U = unlinked(A, i)
     # the listed indices of U are A's but i
@@ -1750,30 +1835,85 @@ def lemma_lru_appended_top(U: Table, i: int) -> None:
     Assert(Reveal(lru_top(B, -1)) == lru_top_body(B, -1))
 
 
-def lemma_lru_appended_links(U: Table, i: int) -> None:
+def lemma_lru_appending(U: Table, i: int) -> None:
+    """What appending i to U's list needs from it: i is off the list and in
+    range, the newest (if any) is listed, has no successor and room for a
+    greater stamp, and every listed stamp is below the one i gets."""
     Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
-    Ensures(lru_links(appended(U, i), -1))
+    Ensures(0 <= i and i < U.cap and FLOW_WORDS * U.cap + LINK_WORDS * U.cap <= len(U.words))
+    Ensures(-1 <= U.newest and U.newest < U.cap and U.newest != i and -1 <= U.oldest and U.oldest < U.cap)
+    Ensures(Implies(U.newest < 0, U.oldest < 0))
+    Ensures(Implies(U.newest >= 0, listed(U, U.oldest, i) and listed(U, U.newest, i) and next_of(U, U.newest) == -1 and
+                    stamp_of(U, U.newest) < MAX_STAMP and stamp_of(U, U.newest) < next_stamp(U)))
+    Ensures(Forall(int, lambda m: (Implies(listed(U, m, i), stamp_of(U, m) < next_stamp(U) and
+                                          Implies(m != U.oldest, stamp_of(U, U.oldest) < stamp_of(U, m))),
+                                  [[listed(U, m, i)]])))
     Assert(Reveal(lru_top(U, i)) == lru_top_body(U, i))
     Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
-    Assert(Implies(U.newest >= 0, listed(U, U.newest, i) and stamp_of(U, U.newest) < MAX_STAMP))
+    Assert(Implies(U.newest >= 0, listed(U, U.oldest, i) and listed(U, U.newest, i) and
+                   stamp_of(U, U.newest) < MAX_STAMP))
+
+
+# lru_links(appended(U, i), -1) conjunct by conjunct (in one lemma 27-41 s
+# alone, and Z3 past 5 GB in company).
+
+def lemma_lru_appended_ends(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Ensures(lru_link_ends(appended(U, i), -1))
+    lemma_lru_appending(U, i)
+    lemma_appended_words(U, i)
+    B = appended(U, i)
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, -1), m == i or listed(U, m, i)),
+                                  [[listed(B, m, -1)]])))
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(lru_link_ends(B, -1))
+
+
+def lemma_lru_appended_next(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Ensures(lru_link_next(appended(U, i), -1))
+    lemma_lru_appending(U, i)
     lemma_appended_words(U, i)
     B = appended(U, i)
     Assert(Forall(int, lambda m: (Implies(listed(B, m, -1), m == i or listed(U, m, i)),
                                   [[listed(B, m, -1)]])))
     Assert(listed(B, i, -1))
-    # the words at i and at the old newest w, and every other listed index's
-    w = U.newest
-    Assert(next_of(B, i) == -1 and prev_of(B, i) == w and stamp_of(B, i) == next_stamp(U))
-    Assert(Implies(w >= 0, next_of(B, w) == i and prev_of(B, w) == prev_of(U, w) and
-                   stamp_of(B, w) == stamp_of(U, w) and stamp_of(U, w) < stamp_of(B, i)))
-    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), stamp_of(U, m) < stamp_of(B, i) and
-                                          Implies(m != U.oldest, stamp_of(U, U.oldest) < stamp_of(U, m))),
-                                  [[listed(U, m, i)]])))
-    Assert(Forall(int, lambda m: (Implies(listed(B, m, -1) and m != i,
-        next_of(B, m) == (i if m == w else next_of(U, m)) and prev_of(B, m) == prev_of(U, m) and
-        stamp_of(B, m) == stamp_of(U, m) and last_seen_of(B, m) == last_seen_of(U, m)),
-        [[listed(B, m, -1)]])))
-    Assert(Reveal(lru_links(B, -1)) == lru_links_body(B, -1))
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(lru_link_next(B, -1))
+
+
+def lemma_lru_appended_prev(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Ensures(lru_link_prev(appended(U, i), -1))
+    lemma_lru_appending(U, i)
+    lemma_appended_words(U, i)
+    B = appended(U, i)
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, -1), m == i or listed(U, m, i)),
+                                  [[listed(B, m, -1)]])))
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(lru_link_prev(B, -1))
+
+
+def lemma_lru_appended_bounds(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Ensures(lru_link_bounds(appended(U, i), -1))
+    lemma_lru_appending(U, i)
+    lemma_appended_words(U, i)
+    B = appended(U, i)
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, -1), m == i or listed(U, m, i)),
+                                  [[listed(B, m, -1)]])))
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(lru_link_bounds(B, -1))
+
+
+def lemma_lru_appended_links(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Ensures(lru_links(appended(U, i), -1))
+    lemma_lru_appended_ends(U, i)
+    lemma_lru_appended_next(U, i)
+    lemma_lru_appended_prev(U, i)
+    lemma_lru_appended_bounds(U, i)
+    Assert(Reveal(lru_links(appended(U, i), -1)) == lru_links_body(appended(U, i), -1))
 
 
 def lemma_lru_appended_gap(U: Table, i: int) -> None:

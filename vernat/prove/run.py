@@ -75,7 +75,7 @@ PARTS = {
          "lemma_lru_appended"),
         ("lemma_lru_order_kept", "lemma_lru_order_join", "lemma_lru_raised_order", "lemma_lru_timed",
          "lemma_lru_relinked_links", "lemma_lru_relinked_order", "lemma_lru_ok_touched",
-         "lemma_lru_ok_allocated", "lemma_lru_ok_keyed", "lemma_lru_ok_added",
+         "lemma_lru_ok_allocated", "lemma_lru_keyed_same", "lemma_lru_ok_keyed", "lemma_lru_ok_added",
          "lemma_lru_released", "lemma_lru_cleared", "lemma_lru_ok_freed"),
     ),
     "vernat.state.allocator": (

@@ -209,6 +209,41 @@ def test_restarts_double_the_budget_until_the_time_out_is_spent(tmp_path, monkey
     assert "did not finish within 5 s (3 attempts" in result["errors"][0]["message"]
 
 
+def test_a_stuck_part_restarts_for_the_functions_it_has_not_proven(tmp_path, monkeypatch):
+    # "Silicon" reports every selected function proven but the last, then is
+    # stuck on that one (with the default seeds) without reporting more: the
+    # stall rule stops it long before its CPU budget, and the restart selects
+    # that last function only
+    monkeypatch.setattr(run, "FIRST_BUDGET", 100)
+    monkeypatch.setattr(run, "STALL_BUDGET", 1)
+    _cpu_as_age(monkeypatch)
+    calls = tmp_path / "calls"
+    nagini = _script(tmp_path, f"""echo "$3" >> {calls}
+last=$(echo "$3" | tr ',' '\\n' | tail -1)
+for f in $(echo "$3" | tr ',' ' '); do
+  [ "$f" = "$last" ] || echo "EntitySuccessMessage,$f,1500, false" >> "$VERNAT_PROVE_TIMES"
+done
+case "$*" in *--proverRandomizeSeeds*) echo 'Verification successful'; exit 0;; esac
+""" + BUSY)
+    result = run.prove_module(nagini, "vernat.state.layout", timeout=30)
+    first, second = calls.read_text().splitlines()
+    assert result["proven"], result["errors"]
+    functions = first.split(",")
+    assert len(functions) >= 2 and second == functions[-1]
+    assert result["attempts"][0][0] < 10                    # the stall rule, not the budget
+    assert all(result["function_seconds"][f] == 1.5 for f in functions[:-1])
+
+
+def test_a_part_that_reports_no_progress_restarts_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "FIRST_BUDGET", 100)
+    monkeypatch.setattr(run, "STALL_BUDGET", 1)
+    _cpu_as_age(monkeypatch)
+    nagini, log = _seed_sensitive_nagini(tmp_path)
+    result = run.prove_module(nagini, "vernat.state.layout", timeout=30)
+    assert result["proven"], result["errors"]
+    assert len(log.read_text().splitlines()) == 2 and result["attempts"][0][0] < 10
+
+
 def test_a_slow_run_that_uses_little_cpu_is_not_restarted(tmp_path, monkeypatch):
     # a run that waits for the CPU (another run beside it, a loaded host) is
     # slow, not stuck: only the CPU it has used counts against its budget

@@ -50,7 +50,8 @@ def lru_order(t):
 
 
 def check_free_words_and_ring(t, capacity):
-    """A free index's record is (0, 0, 0, FREE) and its links (-1, -1); the
+    """A free index's record is (0, 0, 0, FREE) and its links (-1, -1) (its
+    stamp is left as it was: never read while the index is free); the
     ring region (capacity contiguous words) is a permutation of the indices,
     the position region right after it its inverse, and the ring's window of
     capacity - count positions from the head holds exactly the free indices."""
@@ -58,7 +59,7 @@ def check_free_words_and_ring(t, capacity):
         if t[L.flow_at(t, i) + L.F_LAST_SEEN] == L.FREE:
             r, l = L.flow_at(t, i), L.link_at(t, i)
             assert list(t[r:r + L.FLOW_WORDS]) == [0, 0, 0, L.FREE]
-            assert list(t[l:l + L.LINK_WORDS]) == [-1, -1]
+            assert [t[l + L.L_PREV], t[l + L.L_NEXT]] == [-1, -1]
     ring_base, pos_base = L.ring_at(t, 0), L.pos_at(t, 0)
     assert pos_base == ring_base + capacity and pos_base + capacity == len(t)
     ring, pos = t[ring_base:pos_base], t[pos_base:pos_base + capacity]

@@ -48,6 +48,36 @@ MODULES = (
 # next). Listed here: every part but the last, which is every function of
 # the module not listed.
 PARTS = {
+    # the least-recently-used order's definitions and lemmas, in parts of
+    # their own: in one Silicon run, lemmas that take seconds alone grew a Z3
+    # past 6 GB (docs/progress-prove.md, sessions 15-16). lru_links is carried
+    # across unlinking and appending conjunct by conjunct (lru_link_*), each
+    # its own lemma of a few seconds; in one lemma each took 13-97 s and
+    # grew a Z3 past 4 GB in company.
+    "vernat.state.model": (
+        ("listed", "lru_top_body", "lru_top", "lru_link_ends", "lru_link_next",
+         "lru_link_prev", "lru_link_bounds", "lru_links_body", "lru_links", "lru_gap_body",
+         "lru_gap", "lru_order_body", "lru_order", "lru_body", "lru_ok_a", "newest_time",
+         "stamp_room", "all_fresh", "lru_same", "lru_same_times", "lemma_rec_words",
+         "lemma_header_words", "lemma_link_words", "lemma_unlinked_words",
+         "lemma_appended_words", "lemma_cleared_words"),
+        ("lemma_lru_transfer_top", "lemma_lru_transfer_links", "lemma_lru_transfer_gap",
+         "lemma_lru_transfer_order", "lemma_lru_transfer", "lemma_lru_header", "lemma_lru_taken",
+         "lemma_next_free_free", "lemma_ring_facts", "lemma_lru_fresh", "lemma_none_live",
+         "lemma_lru_ok_empty", "lemma_fresh_at_stop"),
+        ("lemma_lru_neighbours", "lemma_lru_unlinked_ends", "lemma_lru_unlinked_next",
+         "lemma_lru_unlinked_prev", "lemma_lru_unlinked_bounds", "lemma_lru_unlinked_links",
+         "lemma_lru_unlinked_top", "lemma_lru_unlinked_gap", "lemma_lru_unlinked_order",
+         "lemma_lru_unlinked"),
+        ("lemma_lru_appending", "lemma_lru_appended_ends", "lemma_lru_appended_next",
+         "lemma_lru_appended_prev", "lemma_lru_appended_bounds", "lemma_lru_appended_links",
+         "lemma_lru_appended_top", "lemma_lru_appended_gap", "lemma_lru_appended_order",
+         "lemma_lru_appended"),
+        ("lemma_lru_order_kept", "lemma_lru_order_join", "lemma_lru_raised_order", "lemma_lru_timed",
+         "lemma_lru_relinked_links", "lemma_lru_relinked_order", "lemma_lru_ok_touched",
+         "lemma_lru_ok_allocated", "lemma_lru_keyed_same", "lemma_lru_ok_keyed", "lemma_lru_ok_added",
+         "lemma_lru_released", "lemma_lru_cleared", "lemma_lru_ok_freed"),
+    ),
     "vernat.state.allocator": (
         ("_set_header", "_set_last_seen", "_set_flow", "_set_prev", "_set_next", "_set_ring",
          "_set_pos", "_ring_put", "_ring_swap_words", "_swap_out", "_mark_free",
@@ -203,7 +233,10 @@ def _not_run(name, rel, where, message):
 # slow without being stuck, and a wall budget restarted such parts for
 # nothing. Each attempt is a whole proof (the seeds steer the search, not what
 # is proven), and a failed proof is never retried: only a part that did not
-# finish is.
+# finish is. What a stopped attempt proved stays proven: Silicon reports each
+# function when its proof is done (EntitySuccessMessage in the attempt's
+# times file), and each function's proof uses only its callees' contracts,
+# so the next attempt proves the part's other functions only.
 FIRST_BUDGET = 600          # CPU seconds: about 300 s of both cores
 # A Z3 that has grown this large is lost in a matching loop, not working
 # towards a proof: the part restarts at once rather than at the end of its
@@ -213,6 +246,13 @@ FIRST_BUDGET = 600          # CPU seconds: about 300 s of both cores
 # a minute, to 4.6 GB and 9.4 GB, on one core each, so the CPU budget took
 # 6-10 minutes to stop them.
 PROVER_MEMORY = 4 * 2**30
+# A part none of whose proofs ends for this long (CPU seconds, doubled per
+# attempt like the budget) is stuck on one of them: Silicon reports each
+# function as it is proven (its times file grows), and the slowest of ours
+# takes about 80 s of one core. Session 16: a part of 26 functions, each
+# proven in 0.1-8 s alone, stopped reporting after its 16th, twice; its other
+# 10 proved in 52 s in a part of their own.
+STALL_BUDGET = 240
 POLL = 0.5                  # seconds between looks at a part's CPU time
 
 
@@ -251,11 +291,13 @@ class Worker:
         for line in self.proc.stderr:
             self.stderr.append(line.rstrip("\n"))
 
-    def prove(self, request, deadline, cpu_budget, memory):
+    def prove(self, request, deadline, cpu_budget, memory, stall=None):
         """Send one part and wait for its verdict: the "done" event, or None
         when the deadline (monotonic) passes, the part uses `cpu_budget`
-        seconds of CPU, one of its Z3 processes outgrows `memory` bytes, or
-        the worker ends without a verdict (then `self.ended` is set)."""
+        seconds of CPU, or `stall` seconds of CPU with no proof reported (its
+        times file does not grow), one of its Z3 processes outgrows `memory`
+        bytes, or the worker ends without a verdict (then `self.ended` is
+        set)."""
         self.ended = False
         try:
             self.proc.stdin.write(json.dumps(request) + "\n")
@@ -264,6 +306,7 @@ class Worker:
             self.ended = True
             return None
         cpu_start = session_cpu(self.proc.pid)
+        progress = (_size(request.get("times")), cpu_start)
         while True:
             try:
                 event = self.events.get(
@@ -275,8 +318,12 @@ class Worker:
                 return None
             if event and event.get("event") == "done" and event.get("part") == request["part"]:
                 return event
-            if (time.monotonic() >= deadline or
-                    session_cpu(self.proc.pid) - cpu_start >= cpu_budget or
+            cpu = session_cpu(self.proc.pid)
+            size = _size(request.get("times"))
+            if size != progress[0]:
+                progress = (size, cpu)
+            if (time.monotonic() >= deadline or cpu - cpu_start >= cpu_budget or
+                    (stall is not None and cpu - progress[1] >= stall) or
                     largest_prover(self.proc.pid) >= memory):
                 return None
 
@@ -293,9 +340,12 @@ class Worker:
 def _prove_task(slot, command, task, timeout):
     """One part, on the worker in `slot` (a one-item list, so that a new
     worker replaces a stopped one for the tasks after this); restarted with
-    random seeds while it does not finish (Restarts, above)."""
+    random seeds, for the functions it has not proven yet, while it does not
+    finish (Restarts, above)."""
     started = time.monotonic()
     budget, attempts = FIRST_BUDGET, []
+    proven_before = {}          # function -> seconds, from stopped attempts
+    functions = list(task["functions"])
     with tempfile.TemporaryDirectory(prefix="vernat-prove-") as tmp:
         while True:
             if _STOPPING.is_set():
@@ -304,14 +354,17 @@ def _prove_task(slot, command, task, timeout):
                 slot[0] = Worker(command, task["root"], task["verifiers"])
             times = os.path.join(tmp, f"times-{len(attempts)}.csv")
             request = {"part": task["part"], "file": task["path"],
-                       "functions": task["functions"], "seeds": bool(attempts),
+                       "functions": functions, "seeds": bool(attempts),
                        "times": times, "viper": task.get("viper"), "next": task.get("next")}
             attempt_started = time.monotonic()
             done = slot[0].prove(request, started + timeout, budget,
-                                 PROVER_MEMORY * 2 ** len(attempts))
+                                 PROVER_MEMORY * 2 ** len(attempts),
+                                 STALL_BUDGET * 2 ** len(attempts))
             attempts.append(round(time.monotonic() - attempt_started, 1))
             if done is not None:
                 break
+            proven_before.update(_proven(times, set(functions)))
+            functions = [f for f in functions if f not in proven_before]
             ended, stderr = slot[0].ended, list(slot[0].stderr)
             slot[0].close()
             slot[0] = None
@@ -329,16 +382,38 @@ def _prove_task(slot, command, task, timeout):
                 return {"proven": False, "seconds": round(time.monotonic() - started, 1),
                         "attempts": attempts, "nagini_seconds": None, "function_seconds": {},
                         "errors": errors}
+            if not functions:       # all proven, the verdict lost with its worker
+                done = {"output": "Verification successful"}
+                break
             budget *= 2
         ok, errors = parse_output(done["output"])
-        function_seconds = {}
+        function_seconds = dict(proven_before)
         if os.path.exists(times):
             with open(times, encoding="utf-8", errors="replace") as f:
-                function_seconds = read_times(f.read(), set(task["functions"]))
+                function_seconds.update(read_times(f.read(), set(functions)))
     return {"proven": ok, "seconds": round(time.monotonic() - started, 1),
             "attempts": attempts, "nagini_seconds": done.get("seconds"),
             "prefetched": bool(done.get("prefetched")),
             "function_seconds": function_seconds, "errors": errors}
+
+
+def _size(path):
+    try:
+        return os.path.getsize(path) if path else 0
+    except OSError:
+        return 0
+
+
+def _proven(times, functions):
+    """The functions a stopped attempt reported proven, with their times."""
+    try:
+        with open(times, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return {}
+    ok = {line.split(",")[1].strip() for line in text.splitlines()
+          if line.startswith("EntitySuccessMessage,")}
+    return {f: t for f, t in read_times(text, functions & ok).items()}
 
 
 def read_times(text, functions):

@@ -50,7 +50,7 @@ from nagini_contracts.contracts import (
 from vernat.state.model import (
     abstract, at, with_header, with_rec, with_link, with_ring, links_match, prev_of, next_of,
     unlinked_prev, unlinked, linked_new, appended, relinked, touched, ring_match, next_free,
-    taken, allocated, ring_put, swapped, window_end, released, cleared, freed,
+    next_stamp, taken, allocated, ring_put, swapped, window_end, released, cleared, freed,
     ring_pair_match, header_match, next_free_match, lemma_swapped,
     lemma_header_stored, lemma_rec_stored, lemma_link_stored, lemma_ring_stored,
     map_ok_s, lemma_map_ok_kept, coupled_s, lemma_coupled_kept, lemma_coupled_stamped,
@@ -64,7 +64,7 @@ from vernat.state.ghost import (
 )
 from vernat.state.layout import (
     H_CAPACITY, H_MASK, H_COUNT, H_OLDEST, H_NEWEST, H_RING_HEAD, H_SALT, MAX_TIME, SLOT_WORDS,
-    F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE, L_PREV, L_NEXT, R_RING, R_POS,
+    F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE, L_PREV, L_NEXT, L_STAMP, MAX_STAMP, R_RING, R_POS,
     flow_at, link_at, ring_at, pos_at,
 )
 
@@ -261,6 +261,43 @@ def _set_prev(t: List[int], i: int, v: int) -> None:
     t[link_at(t, i) + L_PREV] = v
 
 
+def _set_stamp(t: List[int], i: int, v: int) -> None:
+    """Index i's stamp (layout.L_STAMP), a word no invariant of this module reads."""
+    Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_PREV) == Old(link_word(t, j, L_PREV))), [[link_word(t, j, L_PREV)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            link_word(t, j, L_NEXT) == Old(link_word(t, j, L_NEXT))), [[link_word(t, j, L_NEXT)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(Implies(Old(links_ok(t)), links_ok(t)))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
+    Ensures(coupled_s(ToSeq(t)) == Old(coupled_s(ToSeq(t))))
+    Ensures(abstract(t) == with_link(Old(abstract(t)), i, L_STAMP, v))
+    Assert(at(ToSeq(t), H_CAPACITY) == t[H_CAPACITY] and at(ToSeq(t), H_MASK) == t[H_MASK])
+    lemma_link_stored(ToSeq(t), i, L_STAMP, v)
+    lemma_map_ok_kept(ToSeq(t), link_off(ToSeq(t), i, L_STAMP), v)
+    lemma_coupled_kept(ToSeq(t), link_off(ToSeq(t), i, L_STAMP), v)
+    t[link_at(t, i) + L_STAMP] = v
+
+
 def _set_next(t: List[int], i: int, v: int) -> None:
     Requires(Acc(list_pred(t)) and geometry(t) and 0 <= i and i < cap(t))
     Ensures(Acc(list_pred(t)))
@@ -396,9 +433,19 @@ def lru_append(t: List[int], i: int) -> None:
     last = t[H_NEWEST]
     Assert(links_match(t))
     Assert(last == abstract(t).newest)
+    # i's stamp: one more than the newest's, so that stamps increase along
+    # the list (0 into an empty list; it stops growing at MAX_STAMP, which
+    # keeps it an int64: flowtable's callers show it never gets there)
+    stamp = 0
+    if last >= 0:
+        stamp = t[link_at(t, last) + L_STAMP]
+        if stamp < MAX_STAMP:
+            stamp = stamp + 1
+    Assert(stamp == next_stamp(abstract(t)))
     # `last + 0`, not `last`: for Nagini a list element is any int, a bool
     # too, and the abstract value stores the header's newest as a plain int;
     # the sum is that int (numba folds it away)
+    _set_stamp(t, i, stamp + 0)
     _set_prev(t, i, last + 0)
     _set_next(t, i, -1)
     Assert(abstract(t) == linked_new(Old(abstract(t)), i))

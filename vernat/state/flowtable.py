@@ -10,7 +10,8 @@ them in each path's trace, so keep the list short and the meanings plain:
     flow_lookup       index of the flow with this key, or -1
     flow_allocate     store a new flow under a free index; -1 when full
     flow_refresh      set an allocated flow's last_seen to now
-    flow_expire       remove every flow with now - last_seen >= timeout
+    flow_expire       remove every flow with now - last_seen >= timeout,
+                      least recently used first
     flow_is_allocated is this index a live flow
     flow_key1/2, flow_mac  read a live flow's fields
     flow_prefetch_key/_index  hints without effect: warm the cache for a
@@ -26,6 +27,11 @@ Nagini has no `<<`, and the validator reads literals, not names.
 
 Each function holds the `table(t)` predicate: it unfolds it to call the
 allocator and the map, and folds it back, which re-proves the invariant.
+Part of it is the least-recently-used order (model.lru_ok_a), which is what
+makes expiry exact: it holds because time never goes back, which refresh
+and allocate require (newest_time(state(t)) <= now: the NAT passes its
+monotonic clock), and because a stamp never reaches 2**62 (stamp_room: one
+more per refresh or allocation).
 """
 
 from typing import List
@@ -39,6 +45,8 @@ from vernat.state.model import (
     expired, expired_fuel, lemma_expired_step, lemma_expired_stop, last_seen_of, freed, touched, added, abstract, holds, records_match,
     coupled, coupled_but, coupled_back, allocated, with_rec, key_absent, live_count, ring_match,
     lemma_map_ok_words, coupled_words, lemma_allocator_ok_abstract,
+    newest_time, stamp_room, all_fresh, lemma_lru_ok_touched, lemma_lru_ok_added, lemma_lru_ok_freed,
+    lemma_fresh_at_stop, lemma_lru_ok_empty,
 )
 from vernat.state.ghost import (
     word, flow_word, link_word, ring_word, slot_word, cap, allocator_ok, map_ok, slot_free, geometry,
@@ -70,6 +78,7 @@ def table_init(t: List[int], max_flows: int, nslots: int, salt: int) -> None:
     _init_slots(t, nslots)
     _init_indices(t, max_flows)
     Assert(records_match(t) and ring_match(t))
+    lemma_lru_ok_empty(abstract(t))
     Fold(table(t))
 
 
@@ -291,14 +300,19 @@ def flow_allocate(t: List[int], k1: int, k2: int, mac: int, now: int) -> int:
     Requires(table(t) and find(state(t), k1, k2) == -1)
     Requires(0 <= k1 and k1 < 281474976710656 and 0 <= k2 and k2 < 281474976710656)
     Requires(0 <= mac and mac < 281474976710656 and now >= 0 and now <= 4611686018427387904)
+    Requires(newest_time(state(t)) <= now and stamp_room(state(t)))
     Ensures(table(t) and capacity(state(t)) == Old(capacity(state(t))))
     Ensures(Implies(Old(full(state(t))), Result() == -1 and state(t) == Old(state(t))))
     Ensures(Implies(not Old(full(state(t))),
                     Result() == Old(next_free(state(t))) and
                     0 <= Result() and Result() < capacity(state(t)) and
-                    state(t) == added(Old(state(t)), k1, k2, mac, now)))
+                    state(t) == added(Old(state(t)), k1, k2, mac, now) and
+                    newest_time(state(t)) == now))
     Unfold(table(t))
     Assert(records_match(t))
+    # the order, as a value: a new flow joins at the newest end (if there is room)
+    lemma_allocator_ok_abstract(t)
+    lemma_lru_ok_added(abstract(t), k1, k2, mac, now)
     # the key is in no slot: no live record has it (find), and every slot in
     # use holds a live record with the slot's key (coupled)
     Assert(Forall(int, lambda m: (Implies(0 <= m and m < t[H_CAPACITY],
@@ -437,10 +451,14 @@ def _map_insert_keeping(t: List[int], i: int) -> int:
 
 def flow_refresh(t: List[int], i: int, now: int) -> None:
     Requires(table(t) and live(state(t), i) and now >= 0 and now <= 4611686018427387904)
+    Requires(newest_time(state(t)) <= now and stamp_room(state(t)))
     Ensures(table(t) and state(t) == touched(Old(state(t)), i, now))
     Ensures(capacity(state(t)) == Old(capacity(state(t))) and live(state(t), i))
+    Ensures(newest_time(state(t)) == now)
     Unfold(table(t))
     Assert(records_match(t))
+    # the order, as a value: i moves to the newest end (model.lru_ok_a)
+    lemma_lru_ok_touched(abstract(t), i, now)
     # the map's invariant and coupled cross index_refresh as values
     # (model.map_ok_s, coupled_s): re-proving them from the word frame took
     # minutes (docs/progress-prove.md, session 11)
@@ -460,10 +478,17 @@ def flow_expire(t: List[int], now: int, timeout: int) -> int:
     Requires(table(t) and now >= 0 and timeout >= 1)
     Ensures(table(t) and state(t) == expired(Old(state(t)), now, timeout))
     Ensures(capacity(state(t)) == Old(capacity(state(t))) and Result() >= 0)
+    # exactly the stale flows go: every flow left is fresh (expired frees
+    # stale ones only, oldest first); and time's bound and the stamps' room
+    # carry over to the next refresh or allocation
+    Ensures(all_fresh(state(t), now, timeout))
+    Ensures(newest_time(state(t)) <= Old(newest_time(state(t))))
+    Ensures(Implies(Old(stamp_room(state(t))), stamp_room(state(t))))
     removed = 0
     Unfold(table(t))
     n = t[H_CAPACITY]
     Assert(records_match(t))
+    Assert(t[H_COUNT] <= n)
     Fold(table(t))
     # the fuel invariant on entry: expired is expired_fuel with the capacity
     # (written `n - removed` as in the invariant: for Nagini an int is a
@@ -478,11 +503,16 @@ def flow_expire(t: List[int], now: int, timeout: int) -> int:
         Invariant(removed == len(Previous(step)) and removed <= n)
         Invariant(expired_fuel(state(t), now, timeout, n - removed) ==
                   expired(Old(state(t)), now, timeout))
+        # fuel never runs out while a flow is live: the count bounds both
+        Invariant(state(t).count <= n - removed)
+        Invariant(newest_time(state(t)) <= Old(newest_time(state(t))))
+        Invariant(Implies(Old(stamp_room(state(t))), stamp_room(state(t))))
         i = _expired_oldest(t, now, timeout)
         if i < 0:
             # the definition stops here (expired_fuel is opaque: its steps
-            # are these two lemmas)
+            # are these two lemmas), and the oldest flow is fresh
             lemma_expired_stop(state(t), now, timeout, n - removed)
+            lemma_fresh_at_stop(t, now, timeout)
             break
         Assert(removed < n and state(t).oldest == i and live(state(t), i))
         lemma_expired_step(state(t), now, timeout, n - removed)
@@ -491,8 +521,9 @@ def flow_expire(t: List[int], now: int, timeout: int) -> int:
         # arithmetic (a list element may be a bool); numba folds the addition
         _remove(t, i + 0)
         removed += 1
-    # no fuel left when the loop ran to its end
+    # no fuel left when the loop ran to its end, and no flow either
     lemma_expired_stop(state(t), now, timeout, n - removed)
+    lemma_fresh_at_stop(t, now, timeout)
     return removed
 
 
@@ -522,11 +553,17 @@ def _remove(t: List[int], i: int) -> None:
     """Remove live flow i: out of the map, then its index freed. Each half
     keeps the other module's invariant itself, so the Fold here is cheap;
     the abstract table is map_erase's (unchanged) then index_free's (freed)."""
-    Requires(table(t) and live(state(t), i))
+    Requires(table(t) and live(state(t), i) and i is state(t).oldest + 0)
     Ensures(table(t) and state(t) == freed(Old(state(t)), i))
     Ensures(capacity(state(t)) == Old(capacity(state(t))))
+    Ensures(state(t).count == Old(state(t).count) - 1)
+    Ensures(newest_time(state(t)) <= Old(newest_time(state(t))))
+    Ensures(Implies(Old(stamp_room(state(t))), stamp_room(state(t))))
     Unfold(table(t))
     Assert(records_match(t))
+    # the order, as a value: the oldest flow leaves (model.lru_ok_a)
+    lemma_allocator_ok_abstract(t)
+    lemma_lru_ok_freed(abstract(t))
     _erase_keeping(t, i)
     _free_keeping(t, i)
     Assert(coupled_back(t, i))

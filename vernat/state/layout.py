@@ -6,7 +6,7 @@ one opaque handle, Nagini sees one array with one permission, and a running
 NAT can expose it read-only for `vernat flows`.
 
     [ header | slots: 4 words x nslots | flows: 4 words x capacity
-             | links: 2 words x capacity | ring: capacity words
+             | links: 3 words x capacity | ring: capacity words
              | positions: capacity words ]
 
 Slots (open addressing with linear probing, nslots >= 2 x capacity):
@@ -25,6 +25,12 @@ Links (kept apart from the records: a refresh relinks two neighbours, and a
 compact region keeps those accesses in cache):
     L_PREV/L_NEXT  allocated indices form a list from the oldest (least
                 recently used) to the newest
+    L_STAMP     where the index joined the list: one more than the newest's
+                stamp when it was appended (0 into an empty list), so
+                stamps increase along the list. The list's order is then a
+                pairwise fact (model.lru_ok_a: no live index's stamp lies
+                between two neighbours'), which needs no reachability. A
+                free index's stamp is never read.
 Ring (touched only when a flow is allocated or freed, so kept out of the
 per-packet regions), two regions of capacity words each (RING_WORDS = 2
 words per index in all; R_RING and R_POS name the region):
@@ -72,9 +78,11 @@ F_MAC = 2
 F_LAST_SEEN = 3
 FREE = -1           # F_LAST_SEEN of a free index
 
-LINK_WORDS = 2
+LINK_WORDS = 3
 L_PREV = 0
 L_NEXT = 1
+L_STAMP = 2
+MAX_STAMP = 4611686018427387904  # 2 ** 62: a stamp stops growing there (lru_append)
 
 RING_WORDS = 2      # words per index: one in the ring region, one in the position region
 R_RING = 0          # region selectors (ghost.ring_word), not offsets

@@ -62,7 +62,7 @@ from typing import List, NamedTuple
 from nagini_contracts.adt import ADT
 from nagini_contracts.contracts import (
     Requires, Ensures, Result, Implies, Forall, Forall2, Exists, Pure, Predicate, Decreases, Acc,
-    Assert, Opaque, Reveal,
+    Assert, Opaque, Reveal, Old, Fold, Unfold,
     list_pred, Unfolding, PSeq, ToSeq,
 )
 from vernat.state.ghost import (
@@ -74,7 +74,7 @@ from vernat.state.layout import (
     SLOT_WORDS, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2, SLOT_EMPTY, KEY_LIMIT, SALT_LIMIT,
     MAX_CAPACITY, MAX_TIME,
     FLOW_WORDS, F_KEY1, F_KEY2, F_MAC, F_LAST_SEEN, FREE,
-    LINK_WORDS, L_PREV, L_NEXT, RING_WORDS, R_RING, R_POS,
+    LINK_WORDS, L_PREV, L_NEXT, L_STAMP, MAX_STAMP, RING_WORDS, R_RING, R_POS,
 )
 
 
@@ -117,7 +117,7 @@ def coupled(t: List[int]) -> bool:
 # predicate no statement but its return, not even a docstring).
 @Predicate
 def table(t: List[int]) -> bool:
-    return Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled(t)
+    return Acc(list_pred(t)) and allocator_ok(t) and map_ok(t) and coupled(t) and lru_ok_a(abstract(t))
 
 
 @Pure
@@ -964,10 +964,28 @@ def unlinked(A: Table, i: int) -> Table:
 
 
 @Pure
-def linked_new(A: Table, i: int) -> Table:
-    """i's own links once appended: after the newest, nothing after it."""
+def stamp_of(A: Table, i: int) -> int:
+    """Index i's stamp (layout.L_STAMP)."""
     Decreases(None)
-    return with_link(with_link(A, i, L_PREV, A.newest), i, L_NEXT, -1)
+    return link_of(A, i, L_STAMP)
+
+
+@Pure
+def next_stamp(A: Table) -> int:
+    """The stamp of an index appended to A's list: one more than the
+    newest's, 0 into an empty list; it stops growing at MAX_STAMP
+    (allocator.lru_append)."""
+    Decreases(None)
+    return (0 if A.newest < 0 else
+            (stamp_of(A, A.newest) + 1 if stamp_of(A, A.newest) < MAX_STAMP else stamp_of(A, A.newest)))
+
+
+@Pure
+def linked_new(A: Table, i: int) -> Table:
+    """i's own links once appended: its stamp, after the newest, nothing after it."""
+    Decreases(None)
+    return with_link(with_link(with_link(A, i, L_STAMP, next_stamp(A)), i, L_PREV, A.newest),
+                     i, L_NEXT, -1)
 
 
 @Pure
@@ -1055,7 +1073,7 @@ def ring_put(A: Table, p: int, i: int) -> Table:
     Decreases(None)
     Ensures(Result().cap == A.cap and Result().count == A.count and
             Result().oldest == A.oldest and Result().newest == A.newest and
-            Result().head == A.head)
+            Result().head == A.head and len(Result().words) == len(A.words))
     return with_ring(with_ring(A, p, R_RING, i), i, R_POS, p)
 
 
@@ -1098,7 +1116,7 @@ def swapped(A: Table, i: int, p: int) -> Table:
     Decreases(None)
     Ensures(Result().cap == A.cap and Result().count == A.count and
             Result().oldest == A.oldest and Result().newest == A.newest and
-            Result().head == A.head)
+            Result().head == A.head and len(Result().words) == len(A.words))
     return ring_put(ring_put(A, pos_of(A, i), ring_index(A, p)), p, i)
 
 
@@ -1243,6 +1261,1125 @@ def expired(A: Table, now: int, timeout: int) -> Table:
     """Every flow with now - last_seen >= timeout freed, oldest first."""
     Decreases(None)
     return expired_fuel(A, now, timeout, A.cap)
+
+
+# ---- the least-recently-used order (layout.L_STAMP) ----
+# The list is the live indices from the oldest to the newest, and its order
+# is the order of their last use. Stated without reachability: every index
+# carries a stamp, stamps increase along the links, the oldest's is the
+# least and the newest's the greatest, and no live index's stamp lies
+# between two neighbours' (so no live index is off the list); stamp order is
+# last_seen order. Every fact is local to one or two indices, so that Z3
+# proves it without induction.
+#
+# Four parts, each opaque, each carried across a transition by a lemma of
+# its own (in one piece, Z3 grew past 4 GB). Every quantifier is triggered
+# by listed(A, m, x) terms and no conclusion makes one: a neighbour's being
+# listed is written out (its time is not FREE), so that a fact about m never
+# triggers the same fact about m's neighbour, and so on along the list. A
+# proof that needs a fact about an index asserts something about listed()
+# of it first.
+
+@Pure
+def listed(A: Table, m: int, x: int) -> bool:
+    """m is live and not x (an index an operation has taken off the list,
+    or -1 for none)."""
+    Decreases(None)
+    return live(A, m) and m != x
+
+@Pure
+def lru_top_body(A: Table, x: int) -> bool:
+    """The list's ends: both absent or both listed, the oldest with no predecessor, the newest with no successor (and the words the links need exist)."""
+    Decreases(None)
+    return (FLOW_WORDS * A.cap + LINK_WORDS * A.cap <= len(A.words) and
+            (A.oldest < 0) == (A.newest < 0) and
+            -1 <= A.oldest and A.oldest < A.cap and -1 <= A.newest and A.newest < A.cap and
+            Implies(A.oldest >= 0, listed(A, A.oldest, x) and prev_of(A, A.oldest) == -1) and
+            Implies(A.newest >= 0, listed(A, A.newest, x) and next_of(A, A.newest) == -1))
+
+
+@Opaque
+@Pure
+def lru_top(A: Table, x: int) -> bool:
+    Decreases(None)
+    return lru_top_body(A, x)
+
+@Pure
+def lru_link_ends(A: Table, x: int) -> bool:
+    """Each listed index's links are in range, and it has no successor
+    exactly when it is the newest, no predecessor exactly when the oldest."""
+    Decreases(None)
+    return Forall(int, lambda m: (Implies(listed(A, m, x),
+                A.oldest >= 0 and
+                -1 <= next_of(A, m) and next_of(A, m) < A.cap and
+                -1 <= prev_of(A, m) and prev_of(A, m) < A.cap and
+                (next_of(A, m) < 0) == (m == A.newest) and (prev_of(A, m) < 0) == (m == A.oldest)),
+                [[listed(A, m, x)]]))
+
+
+@Pure
+def lru_link_next(A: Table, x: int) -> bool:
+    """Each listed index's successor is listed, links back, and has a
+    greater stamp."""
+    Decreases(None)
+    return Forall(int, lambda m: (Implies(listed(A, m, x),
+                Implies(next_of(A, m) >= 0,
+                        next_of(A, m) != x and rec_of(A, next_of(A, m), F_LAST_SEEN) != FREE and
+                        prev_of(A, next_of(A, m)) == m and stamp_of(A, m) < stamp_of(A, next_of(A, m)))),
+                [[listed(A, m, x)]]))
+
+
+@Pure
+def lru_link_prev(A: Table, x: int) -> bool:
+    """Each listed index's predecessor is listed and links back."""
+    Decreases(None)
+    return Forall(int, lambda m: (Implies(listed(A, m, x),
+                Implies(prev_of(A, m) >= 0,
+                        prev_of(A, m) != x and rec_of(A, prev_of(A, m), F_LAST_SEEN) != FREE and
+                        next_of(A, prev_of(A, m)) == m)),
+                [[listed(A, m, x)]]))
+
+
+@Pure
+def lru_link_bounds(A: Table, x: int) -> bool:
+    """The oldest's stamp is the least, the newest's the greatest."""
+    Decreases(None)
+    return Forall(int, lambda m: (Implies(listed(A, m, x),
+                Implies(m != A.oldest, stamp_of(A, A.oldest) < stamp_of(A, m)) and
+                Implies(m != A.newest, stamp_of(A, m) < stamp_of(A, A.newest))),
+                [[listed(A, m, x)]]))
+
+
+@Pure
+def lru_links_body(A: Table, x: int) -> bool:
+    """Every listed index is linked both ways to listed neighbours, stamps
+    increase along the links, the oldest's stamp is the least and the
+    newest's the greatest (four conjuncts, so that a lemma can prove each
+    on its own)."""
+    Decreases(None)
+    return lru_link_ends(A, x) and lru_link_next(A, x) and lru_link_prev(A, x) and lru_link_bounds(A, x)
+
+
+@Opaque
+@Pure
+def lru_links(A: Table, x: int) -> bool:
+    Decreases(None)
+    return lru_links_body(A, x)
+
+@Pure
+def lru_gap_body(A: Table, x: int) -> bool:
+    """No listed index's stamp lies strictly between a listed index's and its successor's: the list misses no listed index."""
+    Decreases(None)
+    return Forall2(int, int, lambda m, j: (Implies(
+                listed(A, m, x) and listed(A, j, x) and
+                next_of(A, m) >= 0 and j != m and j != next_of(A, m),
+                stamp_of(A, j) < stamp_of(A, m) or stamp_of(A, next_of(A, m)) < stamp_of(A, j)),
+                [[listed(A, m, x), listed(A, j, x)]]))
+
+
+@Opaque
+@Pure
+def lru_gap(A: Table, x: int) -> bool:
+    Decreases(None)
+    return lru_gap_body(A, x)
+
+@Pure
+def lru_order_body(A: Table, x: int) -> bool:
+    """Stamp order is last_seen order."""
+    Decreases(None)
+    return Forall2(int, int, lambda m, j: (Implies(
+                listed(A, m, x) and listed(A, j, x) and stamp_of(A, m) < stamp_of(A, j),
+                last_seen_of(A, m) <= last_seen_of(A, j)),
+                [[listed(A, m, x), listed(A, j, x)]]))
+
+
+@Opaque
+@Pure
+def lru_order(A: Table, x: int) -> bool:
+    Decreases(None)
+    return lru_order_body(A, x)
+
+@Pure
+def lru_body(A: Table, x: int) -> bool:
+    """The list holds exactly the listed indices (live, not x), linked both
+    ways, in increasing stamp order, which is last_seen order."""
+    Decreases(None)
+    return lru_top(A, x) and lru_links(A, x) and lru_gap(A, x) and lru_order(A, x)
+
+
+@Opaque
+@Pure
+def lru_ok_a(A: Table) -> bool:
+    """The list is exactly the live indices, least recently used first
+    (lru_body with no index taken off)."""
+    Decreases(None)
+    return lru_body(A, -1)
+
+
+@Pure
+def newest_time(A: Table) -> int:
+    """The newest flow's last_seen (the latest of all under lru_ok_a), or
+    FREE when no flow is live."""
+    Decreases(None)
+    return last_seen_of(A, A.newest) if A.newest >= 0 else FREE
+
+
+@Pure
+def stamp_room(A: Table) -> bool:
+    """The next appended index's stamp is one more than the newest's (it
+    stops growing at MAX_STAMP, 2 ** 62; stamps grow by one per refresh or
+    allocation)."""
+    Decreases(None)
+    return A.newest < 0 or stamp_of(A, A.newest) < MAX_STAMP
+
+
+@Pure
+def all_fresh(A: Table, now: int, timeout: int) -> bool:
+    """No live flow has now - last_seen >= timeout."""
+    Decreases(None)
+    return Forall(int, lambda m: (Implies(live(A, m), now - last_seen_of(A, m) < timeout),
+                                  [[live(A, m)]]))
+
+
+@Pure
+def lru_same(A: Table, x: int, B: Table, y: int) -> bool:
+    """B's list is A's word for word: the same ends, the same listed
+    indices (A's but x, B's but y), with the same links and stamps."""
+    Decreases(None)
+    return (B.cap == A.cap and len(B.words) == len(A.words) and
+            B.oldest == A.oldest and B.newest == A.newest and
+            Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+                Implies(m != y and rec_of(B, m, F_LAST_SEEN) != FREE, m != x and rec_of(A, m, F_LAST_SEEN) != FREE) and
+                Implies(m != x and rec_of(A, m, F_LAST_SEEN) != FREE, m != y and rec_of(B, m, F_LAST_SEEN) != FREE)),
+                [[rec_of(B, m, F_LAST_SEEN)], [rec_of(A, m, F_LAST_SEEN)]])) and
+            Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != x and rec_of(A, m, F_LAST_SEEN) != FREE,
+                next_of(B, m) == next_of(A, m) and prev_of(B, m) == prev_of(A, m) and
+                stamp_of(B, m) == stamp_of(A, m)),
+                [[rec_of(A, m, F_LAST_SEEN)]])))
+
+
+@Pure
+def lru_same_times(A: Table, x: int, B: Table) -> bool:
+    """A's listed indices (but x) have the same times in B."""
+    Decreases(None)
+    return Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != x and rec_of(A, m, F_LAST_SEEN) != FREE,
+                                          rec_of(B, m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
+                                  [[rec_of(A, m, F_LAST_SEEN)]]))
+
+
+def lemma_rec_words(B: Table, i: int, f: int, v: int) -> None:
+    """What with_rec(B, i, f, v) stores: one record word; links, header
+    and every other index's last_seen are B's."""
+    Requires(0 <= i and i < B.cap and 0 <= f and f < FLOW_WORDS)
+    Ensures(with_rec(B, i, f, v).cap == B.cap and with_rec(B, i, f, v).count == B.count and
+            with_rec(B, i, f, v).oldest == B.oldest and with_rec(B, i, f, v).newest == B.newest and
+            with_rec(B, i, f, v).head == B.head and len(with_rec(B, i, f, v).words) == len(B.words))
+    Ensures(Forall2(int, int, lambda m, g: (Implies(0 <= m and m < B.cap and 0 <= g and g < LINK_WORDS,
+        link_of(with_rec(B, i, f, v), m, g) == link_of(B, m, g)), [[link_of(with_rec(B, i, f, v), m, g)]])))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < B.cap and m != i,
+        rec_of(with_rec(B, i, f, v), m, F_LAST_SEEN) == rec_of(B, m, F_LAST_SEEN)),
+        [[rec_of(with_rec(B, i, f, v), m, F_LAST_SEEN)]])))
+    Ensures(Implies(FLOW_WORDS * B.cap <= len(B.words),
+                    rec_of(with_rec(B, i, f, v), i, f) == v))
+    Ensures(Implies(f != F_LAST_SEEN,
+                    rec_of(with_rec(B, i, f, v), i, F_LAST_SEEN) == rec_of(B, i, F_LAST_SEEN)))
+    Ensures(Forall2(int, int, lambda p, g: (Implies(0 <= p and p < B.cap and 0 <= g and g < RING_WORDS,
+        ring_of(with_rec(B, i, f, v), p, g) == ring_of(B, p, g)), [[ring_of(with_rec(B, i, f, v), p, g)]])))
+
+
+def lemma_header_words(A: Table, h: int, v: int) -> None:
+    """with_header(A, h, v) stores no word: every link, time and ring word
+    is A's (so that a chain of stores reads through it by matching)."""
+    Ensures(with_header(A, h, v).cap == A.cap and len(with_header(A, h, v).words) == len(A.words))
+    Ensures(Forall2(int, int, lambda m, g: (link_of(with_header(A, h, v), m, g) == link_of(A, m, g),
+                                            [[link_of(with_header(A, h, v), m, g)]])))
+    Ensures(Forall(int, lambda m: (rec_of(with_header(A, h, v), m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN),
+                                   [[rec_of(with_header(A, h, v), m, F_LAST_SEEN)]])))
+    Ensures(Forall2(int, int, lambda p, g: (ring_of(with_header(A, h, v), p, g) == ring_of(A, p, g),
+                                            [[ring_of(with_header(A, h, v), p, g)]])))
+
+
+def lemma_link_words(A: Table, k: int, f: int, v: int) -> None:
+    """What with_link(A, k, f, v) stores: one link word; every other link
+    word, every time, the ring and the header are A's."""
+    Requires(0 <= k and k < A.cap and 0 <= f and f < LINK_WORDS)
+    Ensures(with_link(A, k, f, v).cap == A.cap and with_link(A, k, f, v).count == A.count and
+            with_link(A, k, f, v).oldest == A.oldest and with_link(A, k, f, v).newest == A.newest and
+            with_link(A, k, f, v).head == A.head and len(with_link(A, k, f, v).words) == len(A.words))
+    Ensures(Forall2(int, int, lambda m, g: (Implies(
+        0 <= m and m < A.cap and 0 <= g and g < LINK_WORDS and (m != k or g != f),
+        link_of(with_link(A, k, f, v), m, g) == link_of(A, m, g)), [[link_of(with_link(A, k, f, v), m, g)]])))
+    Ensures(Implies(FLOW_WORDS * A.cap + LINK_WORDS * A.cap <= len(A.words),
+                    link_of(with_link(A, k, f, v), k, f) == v))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+        rec_of(with_link(A, k, f, v), m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
+        [[rec_of(with_link(A, k, f, v), m, F_LAST_SEEN)]])))
+    Ensures(Forall2(int, int, lambda p, g: (Implies(0 <= p and p < A.cap and 0 <= g and g < RING_WORDS,
+        ring_of(with_link(A, k, f, v), p, g) == ring_of(A, p, g)), [[ring_of(with_link(A, k, f, v), p, g)]])))
+
+
+def lemma_unlinked_words(A: Table, i: int) -> None:
+    """What unlinked(A, i) stores, word by word, for a listed i whose
+    neighbours are distinct (or both absent)."""
+    Requires(0 <= i and i < A.cap and FLOW_WORDS * A.cap + LINK_WORDS * A.cap <= len(A.words))
+    Requires(-1 <= prev_of(A, i) and prev_of(A, i) < A.cap and -1 <= next_of(A, i) and next_of(A, i) < A.cap)
+    Requires(prev_of(A, i) != i and next_of(A, i) != i and
+             (prev_of(A, i) != next_of(A, i) or prev_of(A, i) < 0))
+    Ensures(unlinked(A, i).cap == A.cap and len(unlinked(A, i).words) == len(A.words) and
+            unlinked(A, i).count == A.count and unlinked(A, i).head == A.head)
+    Ensures(Forall2(int, int, lambda k, f: (Implies(0 <= k and k < A.cap and 0 <= f and f < RING_WORDS,
+        ring_of(unlinked(A, i), k, f) == ring_of(A, k, f)), [[ring_of(unlinked(A, i), k, f)]])))
+    Ensures(unlinked(A, i).oldest == (next_of(A, i) if prev_of(A, i) < 0 else A.oldest))
+    Ensures(unlinked(A, i).newest == (prev_of(A, i) if next_of(A, i) < 0 else A.newest))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+        rec_of(unlinked(A, i), m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN) and
+        stamp_of(unlinked(A, i), m) == stamp_of(A, m) and
+        next_of(unlinked(A, i), m) == (next_of(A, i) if m == prev_of(A, i) else next_of(A, m)) and
+        prev_of(unlinked(A, i), m) == (prev_of(A, i) if m == next_of(A, i) else prev_of(A, m))),
+        [[rec_of(unlinked(A, i), m, F_LAST_SEEN)], [next_of(unlinked(A, i), m)],
+         [prev_of(unlinked(A, i), m)], [stamp_of(unlinked(A, i), m)]])))
+    # one store at a time (lemma_link_words); in one piece Z3 grew past 2.5 GB
+    P = prev_of(A, i)
+    N = next_of(A, i)
+    if P >= 0:
+        lemma_link_words(A, P, L_NEXT, N)
+        U1 = with_link(A, P, L_NEXT, N)
+    else:
+        lemma_header_words(A, H_OLDEST, N)
+        U1 = with_header(A, H_OLDEST, N)
+    Assert(unlinked_prev(A, i) == U1)
+    if N >= 0:
+        lemma_link_words(U1, N, L_PREV, P)
+        U = with_link(U1, N, L_PREV, P)
+    else:
+        lemma_header_words(U1, H_NEWEST, P)
+        U = with_header(U1, H_NEWEST, P)
+    Assert(unlinked(A, i) == U)
+
+
+def lemma_appended_words(U: Table, i: int) -> None:
+    """What appended(U, i) stores, word by word, for an i that is not the
+    newest."""
+    Requires(0 <= i and i < U.cap and FLOW_WORDS * U.cap + LINK_WORDS * U.cap <= len(U.words))
+    Requires(-1 <= U.newest and U.newest < U.cap and U.newest != i)
+    Ensures(appended(U, i).cap == U.cap and len(appended(U, i).words) == len(U.words))
+    Ensures(appended(U, i).newest == i and appended(U, i).oldest == (i if U.newest < 0 else U.oldest))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < U.cap,
+        rec_of(appended(U, i), m, F_LAST_SEEN) == rec_of(U, m, F_LAST_SEEN) and
+        stamp_of(appended(U, i), m) == (next_stamp(U) if m == i else stamp_of(U, m)) and
+        next_of(appended(U, i), m) == (-1 if m == i else (i if m == U.newest else next_of(U, m))) and
+        prev_of(appended(U, i), m) == (U.newest if m == i else prev_of(U, m))),
+        [[rec_of(appended(U, i), m, F_LAST_SEEN)], [next_of(appended(U, i), m)],
+         [prev_of(appended(U, i), m)], [stamp_of(appended(U, i), m)]])))
+    w = U.newest
+    s = next_stamp(U)
+    lemma_link_words(U, i, L_STAMP, s)
+    L1 = with_link(U, i, L_STAMP, s)
+    lemma_link_words(L1, i, L_PREV, w)
+    L2 = with_link(L1, i, L_PREV, w)
+    lemma_link_words(L2, i, L_NEXT, -1)
+    L3 = with_link(L2, i, L_NEXT, -1)
+    Assert(linked_new(U, i) == L3)
+    if w >= 0:
+        lemma_link_words(L3, w, L_NEXT, i)
+        lemma_header_words(with_link(L3, w, L_NEXT, i), H_NEWEST, i)
+        B = with_header(with_link(L3, w, L_NEXT, i), H_NEWEST, i)
+    else:
+        lemma_header_words(L3, H_OLDEST, i)
+        lemma_header_words(with_header(L3, H_OLDEST, i), H_NEWEST, i)
+        B = with_header(with_header(L3, H_OLDEST, i), H_NEWEST, i)
+    Assert(appended(U, i) == B)
+
+
+def lemma_cleared_words(R: Table, i: int) -> None:
+    """What cleared(R, i) stores: i's key, MAC and links; every time, every
+    other index's links and the header are R's."""
+    Requires(0 <= i and i < R.cap)
+    Ensures(cleared(R, i).cap == R.cap and cleared(R, i).count == R.count and
+            cleared(R, i).oldest == R.oldest and cleared(R, i).newest == R.newest and
+            cleared(R, i).head == R.head and len(cleared(R, i).words) == len(R.words))
+    Ensures(Forall2(int, int, lambda m, g: (Implies(0 <= m and m < R.cap and m != i and 0 <= g and g < LINK_WORDS,
+        link_of(cleared(R, i), m, g) == link_of(R, m, g)), [[link_of(cleared(R, i), m, g)]])))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < R.cap,
+        rec_of(cleared(R, i), m, F_LAST_SEEN) == rec_of(R, m, F_LAST_SEEN)),
+        [[rec_of(cleared(R, i), m, F_LAST_SEEN)]])))
+    lemma_rec_words(R, i, F_KEY1, 0)
+    C1 = with_rec(R, i, F_KEY1, 0)
+    lemma_rec_words(C1, i, F_KEY2, 0)
+    C2 = with_rec(C1, i, F_KEY2, 0)
+    lemma_rec_words(C2, i, F_MAC, 0)
+    C3 = with_rec(C2, i, F_MAC, 0)
+    lemma_link_words(C3, i, L_PREV, -1)
+    C4 = with_link(C3, i, L_PREV, -1)
+    lemma_link_words(C4, i, L_NEXT, -1)
+    Assert(cleared(R, i) == with_link(C4, i, L_NEXT, -1))
+
+
+# ---- carrying the parts over a transition that keeps the list ----
+
+def lemma_lru_transfer_top(A: Table, x: int, B: Table, y: int) -> None:
+    Requires(lru_top(A, x) and lru_same(A, x, B, y))
+    Ensures(lru_top(B, y))
+    Assert(Reveal(lru_top(A, x)) == lru_top_body(A, x))
+    Assert(Reveal(lru_top(B, y)) == lru_top_body(B, y))
+
+
+def lemma_lru_transfer_links(A: Table, x: int, B: Table, y: int) -> None:
+    Requires(lru_top(A, x) and lru_links(A, x) and lru_same(A, x, B, y))
+    Ensures(lru_links(B, y))
+    Assert(Reveal(lru_top(A, x)) == lru_top_body(A, x))
+    Assert(Reveal(lru_links(A, x)) == lru_links_body(A, x))
+    Assert(Reveal(lru_links(B, y)) == lru_links_body(B, y))
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, y), listed(A, m, x)), [[listed(B, m, y)]])))
+
+
+def lemma_lru_transfer_gap(A: Table, x: int, B: Table, y: int) -> None:
+    Requires(lru_links(A, x) and lru_gap(A, x) and lru_same(A, x, B, y))
+    Ensures(lru_gap(B, y))
+    Assert(Reveal(lru_links(A, x)) == lru_links_body(A, x))
+    Assert(Reveal(lru_gap(A, x)) == lru_gap_body(A, x))
+    Assert(Reveal(lru_gap(B, y)) == lru_gap_body(B, y))
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, y), listed(A, m, x)), [[listed(B, m, y)]])))
+
+
+def lemma_lru_transfer_order(A: Table, x: int, B: Table, y: int) -> None:
+    Requires(lru_order(A, x) and lru_same(A, x, B, y) and lru_same_times(A, x, B))
+    Ensures(lru_order(B, y))
+    Assert(Reveal(lru_order(A, x)) == lru_order_body(A, x))
+    Assert(Reveal(lru_order(B, y)) == lru_order_body(B, y))
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, y), listed(A, m, x)), [[listed(B, m, y)]])))
+
+
+def lemma_lru_transfer(A: Table, x: int, B: Table, y: int) -> None:
+    """B's list is A's word for word, with the same times: it is as much in order."""
+    Requires(lru_body(A, x) and lru_same(A, x, B, y) and lru_same_times(A, x, B))
+    Ensures(lru_body(B, y))
+    lemma_lru_transfer_top(A, x, B, y)
+    lemma_lru_transfer_links(A, x, B, y)
+    lemma_lru_transfer_gap(A, x, B, y)
+    lemma_lru_transfer_order(A, x, B, y)
+
+
+# ---- unlinking a listed index (refresh, expiry) ----
+
+def lemma_lru_neighbours(A: Table, i: int) -> None:
+    """A listed index's neighbours: in range, distinct from it and from each
+    other, listed, linked back to it, and stamped around it. What unlinking
+    it needs from A's list (lemma_unlinked_words' preconditions with them),
+    so that the lemmas below need not reveal A's list themselves."""
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Ensures(0 <= i and i < A.cap and FLOW_WORDS * A.cap + LINK_WORDS * A.cap <= len(A.words))
+    Ensures(0 <= A.oldest and A.oldest < A.cap and 0 <= A.newest and A.newest < A.cap)
+    Ensures(-1 <= prev_of(A, i) and prev_of(A, i) < A.cap and -1 <= next_of(A, i) and next_of(A, i) < A.cap)
+    Ensures(prev_of(A, i) != i and next_of(A, i) != i and
+            (prev_of(A, i) != next_of(A, i) or prev_of(A, i) < 0))
+    Ensures(Implies(prev_of(A, i) < 0, i == A.oldest) and Implies(i == A.oldest, prev_of(A, i) < 0))
+    Ensures(Implies(next_of(A, i) < 0, i == A.newest) and Implies(i == A.newest, next_of(A, i) < 0))
+    Ensures(Implies(prev_of(A, i) >= 0, listed(A, prev_of(A, i), -1) and next_of(A, prev_of(A, i)) == i and
+                    stamp_of(A, prev_of(A, i)) < stamp_of(A, i)))
+    Ensures(Implies(next_of(A, i) >= 0, listed(A, next_of(A, i), -1) and prev_of(A, next_of(A, i)) == i and
+                    stamp_of(A, i) < stamp_of(A, next_of(A, i))))
+    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    # i's neighbours are listed (the terms that trigger A's facts on them)
+    Assert(Implies(prev_of(A, i) >= 0, listed(A, prev_of(A, i), -1)))
+    Assert(Implies(next_of(A, i) >= 0, listed(A, next_of(A, i), -1)))
+
+
+def lemma_lru_unlinked_top(A: Table, i: int) -> None:
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Ensures(lru_top(unlinked(A, i), i))
+    Ensures(unlinked(A, i).newest == (A.newest if A.newest != i else prev_of(A, i)))
+    Ensures(Implies(A.newest != i, unlinked(A, i).newest >= 0 and
+                    last_seen_of(unlinked(A, i), A.newest) == last_seen_of(A, A.newest) and
+                    stamp_of(unlinked(A, i), A.newest) == stamp_of(A, A.newest)))
+    Ensures(Implies(A.newest == i, prev_of(A, i) < 0 or
+                    last_seen_of(unlinked(A, i), prev_of(A, i)) == last_seen_of(A, prev_of(A, i))))
+    lemma_lru_neighbours(A, i)
+    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    lemma_unlinked_words(A, i)
+    U = unlinked(A, i)
+    # the listed indices of U are A's but i
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
+    Assert(Reveal(lru_top(U, i)) == lru_top_body(U, i))
+
+
+# lru_links(unlinked(A, i), i) conjunct by conjunct (in one lemma, 13-97 s
+# alone and Z3 past 4 GB in company): the ranges and ends, the successors,
+# the predecessors, the stamp bounds; each of A's facts it needs is
+# triggered by the listed(A, m, -1) that "U's listed are A's" brings in.
+
+def lemma_lru_unlinked_ends(A: Table, i: int) -> None:
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Ensures(lru_link_ends(unlinked(A, i), i))
+    lemma_lru_neighbours(A, i)
+    lemma_unlinked_words(A, i)
+    U = unlinked(A, i)
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(lru_link_ends(U, i))
+
+
+def lemma_lru_unlinked_next(A: Table, i: int) -> None:
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Ensures(lru_link_next(unlinked(A, i), i))
+    lemma_lru_neighbours(A, i)
+    lemma_unlinked_words(A, i)
+    U = unlinked(A, i)
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(lru_link_next(U, i))
+
+
+def lemma_lru_unlinked_prev(A: Table, i: int) -> None:
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Ensures(lru_link_prev(unlinked(A, i), i))
+    lemma_lru_neighbours(A, i)
+    lemma_unlinked_words(A, i)
+    U = unlinked(A, i)
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(lru_link_prev(U, i))
+
+
+def lemma_lru_unlinked_bounds(A: Table, i: int) -> None:
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Requires(lru_gap(A, -1))
+    Ensures(lru_link_bounds(unlinked(A, i), i))
+    lemma_lru_neighbours(A, i)
+    lemma_unlinked_words(A, i)
+    U = unlinked(A, i)
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(Reveal(lru_gap(A, -1)) == lru_gap_body(A, -1))
+    # a new end's stamp bounds the others' (the gap: none lies between i's
+    # and its neighbour's)
+    P = prev_of(A, i)
+    N = next_of(A, i)
+    Assert(Implies(P < 0 and N >= 0, Forall(int, lambda m: (Implies(listed(U, m, i) and m != N,
+        stamp_of(A, N) < stamp_of(A, m)), [[listed(U, m, i)]]))))
+    Assert(Implies(N < 0 and P >= 0, Forall(int, lambda m: (Implies(listed(U, m, i) and m != P,
+        stamp_of(A, m) < stamp_of(A, P)), [[listed(U, m, i)]]))))
+    Assert(lru_link_bounds(U, i))
+
+
+def lemma_lru_unlinked_links(A: Table, i: int) -> None:
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Requires(lru_gap(A, -1))
+    Ensures(lru_links(unlinked(A, i), i))
+    lemma_lru_unlinked_ends(A, i)
+    lemma_lru_unlinked_next(A, i)
+    lemma_lru_unlinked_prev(A, i)
+    lemma_lru_unlinked_bounds(A, i)
+    Assert(Reveal(lru_links(unlinked(A, i), i)) == lru_links_body(unlinked(A, i), i))
+
+
+def lemma_lru_unlinked_gap(A: Table, i: int) -> None:
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Requires(lru_gap(A, -1))
+    Ensures(lru_gap(unlinked(A, i), i))
+    lemma_lru_neighbours(A, i)
+    lemma_unlinked_words(A, i)
+    U = unlinked(A, i)
+    # the listed indices of U are A's but i
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
+    # the successors' ranges (the words lemma speaks of indices in range)
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(Reveal(lru_gap(A, -1)) == lru_gap_body(A, -1))
+    Assert(Reveal(lru_gap(U, i)) == lru_gap_body(U, i))
+
+
+def lemma_lru_unlinked_order(A: Table, i: int) -> None:
+    Requires(lru_top(A, -1) and lru_links(A, -1) and listed(A, i, -1))
+    Requires(lru_order(A, -1))
+    Ensures(lru_order(unlinked(A, i), i))
+    lemma_lru_neighbours(A, i)
+    lemma_unlinked_words(A, i)
+    U = unlinked(A, i)
+    # the listed indices of U are A's but i
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), listed(A, m, -1)), [[listed(U, m, i)]])))
+    Assert(Reveal(lru_order(A, -1)) == lru_order_body(A, -1))
+    Assert(Reveal(lru_order(U, i)) == lru_order_body(U, i))
+
+
+def lemma_lru_unlinked(A: Table, i: int) -> None:
+    """Unlinking a listed index leaves the others in order (i off the list)."""
+    Requires(lru_body(A, -1) and listed(A, i, -1))
+    Ensures(lru_body(unlinked(A, i), i))
+    Ensures(unlinked(A, i).newest == (A.newest if A.newest != i else prev_of(A, i)))
+    Ensures(Implies(A.newest != i, unlinked(A, i).newest >= 0 and
+                    last_seen_of(unlinked(A, i), A.newest) == last_seen_of(A, A.newest) and
+                    stamp_of(unlinked(A, i), A.newest) == stamp_of(A, A.newest)))
+    Ensures(Implies(A.newest == i, prev_of(A, i) < 0 or
+                    last_seen_of(unlinked(A, i), prev_of(A, i)) == last_seen_of(A, prev_of(A, i))))
+    lemma_lru_unlinked_top(A, i)
+    lemma_lru_unlinked_links(A, i)
+    lemma_lru_unlinked_gap(A, i)
+    lemma_lru_unlinked_order(A, i)
+
+
+# ---- appending an index off the list, used no earlier than the newest ----
+
+def lemma_lru_appended_top(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Ensures(lru_top(appended(U, i), -1))
+    Assert(Reveal(lru_top(U, i)) == lru_top_body(U, i))
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(Implies(U.newest >= 0, listed(U, U.newest, i) and stamp_of(U, U.newest) < MAX_STAMP))
+    lemma_appended_words(U, i)
+    B = appended(U, i)
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, -1), m == i or listed(U, m, i)),
+                                  [[listed(B, m, -1)]])))
+    Assert(listed(B, i, -1))
+    Assert(Reveal(lru_top(B, -1)) == lru_top_body(B, -1))
+
+
+def lemma_lru_appending(U: Table, i: int) -> None:
+    """What appending i to U's list needs from it: i is off the list and in
+    range, the newest (if any) is listed, has no successor and room for a
+    greater stamp, and every listed stamp is below the one i gets."""
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Ensures(0 <= i and i < U.cap and FLOW_WORDS * U.cap + LINK_WORDS * U.cap <= len(U.words))
+    Ensures(-1 <= U.newest and U.newest < U.cap and U.newest != i and -1 <= U.oldest and U.oldest < U.cap)
+    Ensures(Implies(U.newest < 0, U.oldest < 0))
+    Ensures(Implies(U.newest >= 0, listed(U, U.oldest, i) and listed(U, U.newest, i) and next_of(U, U.newest) == -1 and
+                    stamp_of(U, U.newest) < MAX_STAMP and stamp_of(U, U.newest) < next_stamp(U)))
+    Ensures(Forall(int, lambda m: (Implies(listed(U, m, i), stamp_of(U, m) < next_stamp(U) and
+                                          Implies(m != U.oldest, stamp_of(U, U.oldest) < stamp_of(U, m))),
+                                  [[listed(U, m, i)]])))
+    Assert(Reveal(lru_top(U, i)) == lru_top_body(U, i))
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(Implies(U.newest >= 0, listed(U, U.oldest, i) and listed(U, U.newest, i) and
+                   stamp_of(U, U.newest) < MAX_STAMP))
+
+
+# lru_links(appended(U, i), -1) conjunct by conjunct (in one lemma 27-41 s
+# alone, and Z3 past 5 GB in company).
+
+def lemma_lru_appended_ends(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Ensures(lru_link_ends(appended(U, i), -1))
+    lemma_lru_appending(U, i)
+    lemma_appended_words(U, i)
+    B = appended(U, i)
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, -1), m == i or listed(U, m, i)),
+                                  [[listed(B, m, -1)]])))
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(lru_link_ends(B, -1))
+
+
+def lemma_lru_appended_next(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Ensures(lru_link_next(appended(U, i), -1))
+    lemma_lru_appending(U, i)
+    lemma_appended_words(U, i)
+    B = appended(U, i)
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, -1), m == i or listed(U, m, i)),
+                                  [[listed(B, m, -1)]])))
+    Assert(listed(B, i, -1))
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(lru_link_next(B, -1))
+
+
+def lemma_lru_appended_prev(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Ensures(lru_link_prev(appended(U, i), -1))
+    lemma_lru_appending(U, i)
+    lemma_appended_words(U, i)
+    B = appended(U, i)
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, -1), m == i or listed(U, m, i)),
+                                  [[listed(B, m, -1)]])))
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(lru_link_prev(B, -1))
+
+
+def lemma_lru_appended_bounds(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Ensures(lru_link_bounds(appended(U, i), -1))
+    lemma_lru_appending(U, i)
+    lemma_appended_words(U, i)
+    B = appended(U, i)
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, -1), m == i or listed(U, m, i)),
+                                  [[listed(B, m, -1)]])))
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(lru_link_bounds(B, -1))
+
+
+def lemma_lru_appended_links(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Ensures(lru_links(appended(U, i), -1))
+    lemma_lru_appended_ends(U, i)
+    lemma_lru_appended_next(U, i)
+    lemma_lru_appended_prev(U, i)
+    lemma_lru_appended_bounds(U, i)
+    Assert(Reveal(lru_links(appended(U, i), -1)) == lru_links_body(appended(U, i), -1))
+
+
+def lemma_lru_appended_gap(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Requires(lru_gap(U, i))
+    Ensures(lru_gap(appended(U, i), -1))
+    lemma_lru_appending(U, i)
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    lemma_appended_words(U, i)
+    B = appended(U, i)
+    w = U.newest
+    # B's listed indices: i, with the greatest stamp and no successor, and
+    # U's, with U's stamps and successors but the old newest's, now i (in
+    # one step Z3 found the gap in 10 s alone and passed 4 GB in company)
+    Assert(listed(B, i, -1) and stamp_of(B, i) == next_stamp(U) and next_of(B, i) == -1)
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, -1) and m != i,
+        listed(U, m, i) and stamp_of(B, m) == stamp_of(U, m) and
+        next_of(B, m) == (i if m == w else next_of(U, m))), [[listed(B, m, -1)]])))
+    # a listed index's successor's stamp is below i's: no greater than the
+    # newest's (U's gap between the index and the newest)
+    Assert(Reveal(lru_gap(U, i)) == lru_gap_body(U, i))
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i) and next_of(U, m) >= 0,
+        stamp_of(U, next_of(U, m)) < next_stamp(U)), [[listed(U, m, i)]])))
+    Assert(Reveal(lru_gap(B, -1)) == lru_gap_body(B, -1))
+
+
+def lemma_lru_appended_order(U: Table, i: int) -> None:
+    Requires(lru_top(U, i) and lru_links(U, i) and live(U, i) and stamp_room(U))
+    Requires(lru_order(U, i) and newest_time(U) <= last_seen_of(U, i))
+    Ensures(lru_order(appended(U, i), -1))
+    lemma_lru_appending(U, i)
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    lemma_appended_words(U, i)
+    B = appended(U, i)
+    # B's listed indices: i, with the greatest stamp, and U's, with U's
+    # stamps and times (in one step Z3 took 4-7 s alone and was stuck for
+    # minutes in company)
+    Assert(listed(B, i, -1) and stamp_of(B, i) == next_stamp(U) and last_seen_of(B, i) == last_seen_of(U, i))
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, -1) and m != i,
+        listed(U, m, i) and stamp_of(B, m) == stamp_of(U, m) and stamp_of(U, m) < next_stamp(U) and
+        last_seen_of(B, m) == last_seen_of(U, m)), [[listed(B, m, -1)]])))
+    Assert(Reveal(lru_order(U, i)) == lru_order_body(U, i))
+    # every listed index was used no later than the newest, so than i
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), last_seen_of(U, m) <= last_seen_of(U, i)),
+                                  [[listed(U, m, i)]])))
+    Assert(Reveal(lru_order(B, -1)) == lru_order_body(B, -1))
+
+
+def lemma_lru_order_kept(A: Table, x: int, B: Table, y: int) -> None:
+    """lru_order reads the listed indices' stamps and times only: B lists
+    no index A does not, each with A's stamp and time."""
+    Requires(lru_order(A, x) and B.cap == A.cap)
+    Requires(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != y and rec_of(B, m, F_LAST_SEEN) != FREE,
+        m != x and rec_of(A, m, F_LAST_SEEN) != FREE), [[rec_of(B, m, F_LAST_SEEN)]])))
+    Requires(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != x and rec_of(A, m, F_LAST_SEEN) != FREE,
+        stamp_of(B, m) == stamp_of(A, m) and rec_of(B, m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
+        [[rec_of(A, m, F_LAST_SEEN)]])))
+    Ensures(lru_order(B, y))
+    Assert(Reveal(lru_order(A, x)) == lru_order_body(A, x))
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, y), listed(A, m, x)), [[listed(B, m, y)]])))
+    Assert(Reveal(lru_order(B, y)) == lru_order_body(B, y))
+
+
+def lemma_lru_order_join(B: Table, i: int, now: int) -> None:
+    """The newest index i, whose stamp is the greatest, gets time now, no
+    earlier than any other listed index's: the order takes it in."""
+    Requires(lru_top(B, -1) and lru_links(B, -1) and lru_order(B, i) and B.newest == i and 0 <= i)
+    Requires(0 <= now and Forall(int, lambda m: (Implies(listed(B, m, i), last_seen_of(B, m) <= now),
+                                                 [[listed(B, m, i)]])))
+    Ensures(lru_order(with_rec(B, i, F_LAST_SEEN, now), -1))
+    Assert(Reveal(lru_top(B, -1)) == lru_top_body(B, -1))
+    Assert(Reveal(lru_links(B, -1)) == lru_links_body(B, -1))
+    Assert(Reveal(lru_order(B, i)) == lru_order_body(B, i))
+    lemma_rec_words(B, i, F_LAST_SEEN, now)
+    F = with_rec(B, i, F_LAST_SEEN, now)
+    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1) and m != i, listed(B, m, i) and listed(B, m, -1)),
+                                  [[listed(F, m, -1)]])))
+    Assert(listed(F, i, -1) and last_seen_of(F, i) == now)
+    Assert(Reveal(lru_order(F, -1)) == lru_order_body(F, -1))
+
+
+def lemma_lru_appended(U: Table, i: int) -> None:
+    """Appending i, off the list and used no earlier than the newest, puts
+    the list back in order, i the newest."""
+    Requires(lru_body(U, i) and live(U, i))
+    Requires(newest_time(U) <= last_seen_of(U, i) and stamp_room(U))
+    Ensures(lru_body(appended(U, i), -1))
+    Ensures(newest_time(appended(U, i)) == last_seen_of(U, i))
+    lemma_lru_appended_top(U, i)
+    lemma_lru_appended_links(U, i)
+    lemma_lru_appended_gap(U, i)
+    lemma_lru_appended_order(U, i)
+    # the words lemma needs U's words to exist and i not the newest (U's ends)
+    Assert(Reveal(lru_top(U, i)) == lru_top_body(U, i))
+    Assert(Implies(U.newest >= 0, listed(U, U.newest, i)))
+    lemma_appended_words(U, i)
+
+
+def lemma_lru_raised_order(A: Table, i: int, now: int) -> None:
+    """The newest flow used again, at now: stamp order is still time order."""
+    Requires(lru_top(A, -1) and lru_links(A, -1) and lru_order(A, -1) and A.newest == i and i >= 0)
+    Requires(last_seen_of(A, i) <= now and 0 <= now)
+    Ensures(lru_order(with_rec(A, i, F_LAST_SEEN, now), -1))
+    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(Reveal(lru_order(A, -1)) == lru_order_body(A, -1))
+    lemma_rec_words(A, i, F_LAST_SEEN, now)
+    F = with_rec(A, i, F_LAST_SEEN, now)
+    Assert(Forall(int, lambda m: (Implies(listed(F, m, -1), listed(A, m, -1)), [[listed(F, m, -1)]])))
+    Assert(Reveal(lru_order(F, -1)) == lru_order_body(F, -1))
+
+
+# ---- what the allocator's invariant says of the indices the order moves ----
+
+def lemma_next_free_free(A: Table) -> None:
+    """The free FIFO's first index is free (allocator_ok_a), if any is."""
+    Requires(allocator_ok_a(A) and A.count < A.cap)
+    Ensures(0 <= next_free(A) and next_free(A) < A.cap and rec_of(A, next_free(A), F_LAST_SEEN) == FREE)
+    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
+    n = next_free(A)
+    Assert(0 <= n and n < A.cap and ring_of(A, n, R_POS) == A.head)
+
+
+def lemma_ring_facts(A: Table, o: int) -> None:
+    """For a live index o: its ring position and the index just past the
+    free window are in range and inverse to their positions (what
+    lemma_swapped_words needs); the count is at least 1; no time is below
+    FREE."""
+    Requires(allocator_ok_a(A) and live(A, o))
+    Ensures(A.count >= 1 and 0 <= window_end(A) and window_end(A) < A.cap)
+    Ensures(0 <= ring_of(A, o, R_POS) and ring_of(A, o, R_POS) < A.cap and
+            ring_of(A, ring_of(A, o, R_POS), R_RING) == o)
+    Ensures(0 <= ring_of(A, window_end(A), R_RING) and ring_of(A, window_end(A), R_RING) < A.cap and
+            ring_of(A, ring_of(A, window_end(A), R_RING), R_POS) == window_end(A))
+    Ensures(FREE <= rec_of(A, o, F_LAST_SEEN))
+    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
+
+
+# ---- the transitions ----
+
+def lemma_lru_timed(B: Table, i: int, now: int) -> None:
+    """A listed index's new time: the list's ends, links and gaps are B's
+    (lru_top, lru_links, lru_gap read no time but liveness)."""
+    Requires(lru_top(B, -1) and lru_links(B, -1) and lru_gap(B, -1) and listed(B, i, -1) and 0 <= now)
+    Ensures(lru_top(with_rec(B, i, F_LAST_SEEN, now), -1))
+    Ensures(lru_links(with_rec(B, i, F_LAST_SEEN, now), -1))
+    Ensures(lru_gap(with_rec(B, i, F_LAST_SEEN, now), -1))
+    Ensures(with_rec(B, i, F_LAST_SEEN, now).newest == B.newest)
+    Ensures(Implies(B.newest == i, newest_time(with_rec(B, i, F_LAST_SEEN, now)) == now))
+    Assert(Reveal(lru_top(B, -1)) == lru_top_body(B, -1))
+    lemma_rec_words(B, i, F_LAST_SEEN, now)
+    F = with_rec(B, i, F_LAST_SEEN, now)
+    Assert(lru_same(B, -1, F, -1))
+    lemma_lru_transfer_top(B, -1, F, -1)
+    lemma_lru_transfer_links(B, -1, F, -1)
+    lemma_lru_transfer_gap(B, -1, F, -1)
+
+
+def lemma_lru_relinked_links(U: Table, i: int, now: int) -> None:
+    """i, off the list, appended and then given time now: the list's ends,
+    links and gaps are appended's (lru_top, lru_links, lru_gap)."""
+    Requires(lru_body(U, i) and live(U, i) and stamp_room(U) and 0 <= now)
+    Ensures(lru_top(with_rec(appended(U, i), i, F_LAST_SEEN, now), -1))
+    Ensures(lru_links(with_rec(appended(U, i), i, F_LAST_SEEN, now), -1))
+    Ensures(lru_gap(with_rec(appended(U, i), i, F_LAST_SEEN, now), -1))
+    Ensures(newest_time(with_rec(appended(U, i), i, F_LAST_SEEN, now)) == now)
+    lemma_lru_appended_top(U, i)
+    lemma_lru_appended_links(U, i)
+    lemma_lru_appended_gap(U, i)
+    B = appended(U, i)
+    Assert(B.newest == i)
+    Assert(Reveal(lru_top(B, -1)) == lru_top_body(B, -1))
+    Assert(listed(B, i, -1))
+    lemma_lru_timed(B, i, now)
+
+
+def lemma_lru_relinked_order(U: Table, i: int, now: int) -> None:
+    """i, off the list, appended and then given time now, no earlier than
+    the newest's: stamp order is time order."""
+    Requires(lru_body(U, i) and live(U, i) and stamp_room(U) and 0 <= now and newest_time(U) <= now)
+    Ensures(lru_order(with_rec(appended(U, i), i, F_LAST_SEEN, now), -1))
+    lemma_lru_appended_top(U, i)
+    lemma_lru_appended_links(U, i)
+    B = appended(U, i)
+    Assert(Reveal(lru_top(U, i)) == lru_top_body(U, i))
+    Assert(Implies(U.newest >= 0, listed(U, U.newest, i)))
+    lemma_appended_words(U, i)
+    lemma_lru_order_kept(U, i, B, i)
+    Assert(Reveal(lru_links(U, i)) == lru_links_body(U, i))
+    Assert(Reveal(lru_order(U, i)) == lru_order_body(U, i))
+    Assert(Implies(U.newest >= 0, listed(U, U.newest, i)))
+    Assert(Forall(int, lambda m: (Implies(listed(U, m, i), last_seen_of(U, m) <= now),
+                                  [[listed(U, m, i)]])))
+    Assert(Forall(int, lambda m: (Implies(listed(B, m, i), listed(U, m, i) and
+                                          last_seen_of(B, m) == last_seen_of(U, m)),
+                                  [[listed(B, m, i)]])))
+    lemma_lru_order_join(B, i, now)
+
+
+def lemma_lru_ok_touched(A: Table, i: int, now: int) -> None:
+    """A refresh at now, no earlier than the newest flow's time, keeps the
+    least-recently-used order (flowtable.flow_refresh)."""
+    Requires(lru_ok_a(A) and live(A, i) and 0 <= now and now <= MAX_TIME)
+    Requires(newest_time(A) <= now and stamp_room(A))
+    Ensures(lru_ok_a(touched(A, i, now)) and newest_time(touched(A, i, now)) == now)
+    Assert(Reveal(lru_ok_a(A)) == lru_body(A, -1))
+    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
+    Assert(listed(A, i, -1))
+    if A.newest == i:
+        # only i's time moves (relinked leaves the list as it is)
+        Assert(touched(A, i, now) == with_rec(A, i, F_LAST_SEEN, now))
+        lemma_lru_timed(A, i, now)
+        lemma_lru_raised_order(A, i, now)
+    else:
+        # unlink, append, then the time
+        lemma_lru_unlinked(A, i)
+        U = unlinked(A, i)
+        Assert(live(U, i) and stamp_room(U) and newest_time(U) <= now)
+        lemma_lru_relinked_links(U, i, now)
+        lemma_lru_relinked_order(U, i, now)
+        Assert(touched(A, i, now) == with_rec(appended(U, i), i, F_LAST_SEEN, now))
+    Assert(Reveal(lru_ok_a(touched(A, i, now))) == lru_body(touched(A, i, now), -1))
+
+
+def lemma_lru_header(A: Table, x: int, h: int, v: int) -> None:
+    """The count or the ring head stored: the list is A's (the same words)."""
+    Requires(lru_body(A, x) and (h == H_COUNT or h == H_RING_HEAD))
+    Ensures(lru_body(with_header(A, h, v), x))
+    Ensures(with_header(A, h, v).words == A.words and with_header(A, h, v).cap == A.cap and
+            with_header(A, h, v).oldest == A.oldest and with_header(A, h, v).newest == A.newest)
+    B = with_header(A, h, v)
+    Assert(B.words == A.words and B.cap == A.cap and B.oldest == A.oldest and B.newest == A.newest)
+    Assert(lru_same(A, x, B, x) and lru_same_times(A, x, B))
+    lemma_lru_transfer(A, x, B, x)
+
+
+def lemma_lru_taken(A: Table, now: int) -> None:
+    """The free FIFO's first index taken and stamped with now, not yet on
+    the list: the list is A's, that index off it."""
+    Requires(lru_body(A, -1) and 0 <= next_free(A) and next_free(A) < A.cap and
+             rec_of(A, next_free(A), F_LAST_SEEN) == FREE and 0 <= now)
+    Ensures(lru_body(with_rec(taken(A), next_free(A), F_LAST_SEEN, now), next_free(A)))
+    Ensures(live(with_rec(taken(A), next_free(A), F_LAST_SEEN, now), next_free(A)))
+    Ensures(stamp_room(with_rec(taken(A), next_free(A), F_LAST_SEEN, now)) == stamp_room(A))
+    Ensures(newest_time(with_rec(taken(A), next_free(A), F_LAST_SEEN, now)) == newest_time(A))
+    n = next_free(A)
+    T1 = with_header(A, H_RING_HEAD, A.head + 1 if A.head + 1 < A.cap else 0)
+    lemma_lru_header(A, -1, H_RING_HEAD, A.head + 1 if A.head + 1 < A.cap else 0)
+    lemma_lru_header(T1, -1, H_COUNT, A.count + 1)
+    T = taken(A)
+    Assert(T == with_header(T1, H_COUNT, A.count + 1))
+    Assert(T.words == A.words and T.cap == A.cap and T.oldest == A.oldest and T.newest == A.newest)
+    Assert(rec_of(T, n, F_LAST_SEEN) == FREE)
+    lemma_rec_words(T, n, F_LAST_SEEN, now)
+    X = with_rec(T, n, F_LAST_SEEN, now)
+    Assert(Reveal(lru_top(T, -1)) == lru_top_body(T, -1))
+    Assert(Implies(T.newest >= 0, T.newest != n))
+    Assert(lru_same(T, -1, X, n) and lru_same_times(T, -1, X))
+    lemma_lru_transfer(T, -1, X, n)
+
+
+def lemma_lru_ok_allocated(A: Table, now: int) -> None:
+    """Allocating at now, no earlier than the newest flow's time, keeps the
+    least-recently-used order: the next free index joins at the newest end."""
+    Requires(lru_ok_a(A) and allocator_ok_a(A) and A.count < A.cap and 0 <= now and now <= MAX_TIME)
+    Requires(newest_time(A) <= now and stamp_room(A))
+    Ensures(lru_ok_a(allocated(A, now)) and newest_time(allocated(A, now)) == now)
+    Assert(Reveal(lru_ok_a(A)) == lru_body(A, -1))
+    lemma_next_free_free(A)
+    n = next_free(A)
+    lemma_lru_taken(A, now)
+    X = with_rec(taken(A), n, F_LAST_SEEN, now)
+    lemma_rec_words(taken(A), n, F_LAST_SEEN, now)
+    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
+    Assert(taken(A).cap == A.cap and len(taken(A).words) == len(A.words))
+    Assert(last_seen_of(X, n) == now)
+    lemma_lru_appended(X, n)
+    Assert(allocated(A, now) == appended(X, n))
+    Assert(Reveal(lru_ok_a(allocated(A, now))) == lru_body(allocated(A, now), -1))
+
+
+def lemma_lru_keyed_same(A: Table, i: int, f: int, v: int) -> None:
+    """A store to a key or MAC word keeps every link, stamp and time."""
+    Requires(0 <= i and i < A.cap and (f == F_KEY1 or f == F_KEY2 or f == F_MAC))
+    Ensures(lru_same_times(A, -1, with_rec(A, i, f, v)) and lru_same(A, -1, with_rec(A, i, f, v), -1))
+    lemma_rec_words(A, i, f, v)
+    B = with_rec(A, i, f, v)
+    Assert(B.cap == A.cap and len(B.words) == len(A.words) and B.oldest == A.oldest and B.newest == A.newest)
+    Assert(f != F_LAST_SEEN and rec_of(B, i, F_LAST_SEEN) == rec_of(A, i, F_LAST_SEEN))
+    Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap, rec_of(B, m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
+                                  [[rec_of(B, m, F_LAST_SEEN)], [rec_of(A, m, F_LAST_SEEN)]])))
+    Assert(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+        next_of(B, m) == next_of(A, m) and prev_of(B, m) == prev_of(A, m) and stamp_of(B, m) == stamp_of(A, m)),
+        [[rec_of(A, m, F_LAST_SEEN)]])))
+
+
+def lemma_lru_ok_keyed(A: Table, i: int, f: int, v: int) -> None:
+    """The order reads no key or MAC (flowtable.flow_allocate's added)."""
+    Requires(lru_ok_a(A) and 0 <= i and i < A.cap and (f == F_KEY1 or f == F_KEY2 or f == F_MAC))
+    Ensures(lru_ok_a(with_rec(A, i, f, v)))
+    Ensures(newest_time(with_rec(A, i, f, v)) == newest_time(A))
+    Ensures(stamp_room(with_rec(A, i, f, v)) == stamp_room(A))
+    lemma_lru_keyed_same(A, i, f, v)
+    B = with_rec(A, i, f, v)
+    Assert(Reveal(lru_ok_a(A)) == lru_body(A, -1))
+    lemma_lru_transfer(A, -1, B, -1)
+    Assert(Reveal(lru_ok_a(B)) == lru_body(B, -1))
+
+
+def lemma_lru_ok_added(A: Table, k1: int, k2: int, mac: int, now: int) -> None:
+    """A new flow, if there is room, keeps the least-recently-used order
+    (flowtable.flow_allocate, which calls this before it knows)."""
+    Requires(lru_ok_a(A) and allocator_ok_a(A) and 0 <= now and now <= MAX_TIME)
+    Requires(newest_time(A) <= now and stamp_room(A))
+    Ensures(Implies(A.count < A.cap, lru_ok_a(added(A, k1, k2, mac, now)) and
+                    newest_time(added(A, k1, k2, mac, now)) == now))
+    if A.count >= A.cap:
+        return
+    lemma_lru_ok_allocated(A, now)
+    lemma_next_free_free(A)
+    n = next_free(A)
+    Assert(0 <= n and n < A.cap and allocated(A, now).cap == A.cap)
+    B1 = with_rec(allocated(A, now), n, F_KEY1, k1)
+    lemma_lru_ok_keyed(allocated(A, now), n, F_KEY1, k1)
+    B2 = with_rec(B1, n, F_KEY2, k2)
+    lemma_lru_ok_keyed(B1, n, F_KEY2, k2)
+    lemma_lru_ok_keyed(B2, n, F_MAC, mac)
+    Assert(added(A, k1, k2, mac, now) == with_rec(B2, n, F_MAC, mac))
+
+
+def lemma_lru_released(U: Table, o: int, p: int) -> None:
+    """Index o, off the list, swapped past the free window and marked free,
+    the count one less: the list is U's."""
+    Requires(lru_body(U, o) and 0 <= o and o < U.cap and 0 <= p and p < U.cap)
+    Requires(0 <= ring_of(U, o, R_POS) and ring_of(U, o, R_POS) < U.cap and
+             ring_of(U, ring_of(U, o, R_POS), R_RING) == o)
+    Requires(0 <= ring_of(U, p, R_RING) and ring_of(U, p, R_RING) < U.cap and
+             ring_of(U, ring_of(U, p, R_RING), R_POS) == p)
+    Ensures(lru_body(with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1), o))
+    Ensures(rec_of(with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1),
+                   o, F_LAST_SEEN) == FREE)
+    Ensures(with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1).oldest == U.oldest and
+            with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1).newest == U.newest and
+            with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1).count == U.count - 1 and
+            with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1).cap == U.cap)
+    Ensures(Implies(U.newest >= 0 and U.newest != o and U.newest < U.cap,
+        rec_of(with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1), U.newest, F_LAST_SEEN) == rec_of(U, U.newest, F_LAST_SEEN) and
+        stamp_of(with_header(with_rec(swapped(U, o, p), o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1), U.newest) == stamp_of(U, U.newest)))
+    lemma_swapped_words(U, o, p)
+    Q = swapped(U, o, p)
+    Assert(lru_same(U, o, Q, o) and lru_same_times(U, o, Q))
+    lemma_lru_transfer(U, o, Q, o)
+    lemma_rec_words(Q, o, F_LAST_SEEN, FREE)
+    R1 = with_rec(Q, o, F_LAST_SEEN, FREE)
+    Assert(Reveal(lru_top(U, o)) == lru_top_body(U, o))
+    Assert(rec_of(R1, o, F_LAST_SEEN) == FREE)
+    Assert(lru_same(Q, o, R1, o) and lru_same_times(Q, o, R1))
+    lemma_lru_transfer(Q, o, R1, o)
+    lemma_lru_header(R1, o, H_COUNT, U.count - 1)
+
+
+def lemma_lru_cleared(R: Table, o: int) -> None:
+    """Free index o's key, MAC and links reset: the list is R's (o was off
+    it), now with no index taken off."""
+    Requires(lru_body(R, o) and 0 <= o and o < R.cap and rec_of(R, o, F_LAST_SEEN) == FREE)
+    Ensures(lru_body(cleared(R, o), -1))
+    Ensures(cleared(R, o).oldest == R.oldest and cleared(R, o).newest == R.newest and
+            cleared(R, o).count == R.count and cleared(R, o).cap == R.cap)
+    Ensures(Implies(R.newest >= 0 and R.newest != o and R.newest < R.cap,
+        rec_of(cleared(R, o), R.newest, F_LAST_SEEN) == rec_of(R, R.newest, F_LAST_SEEN) and
+        stamp_of(cleared(R, o), R.newest) == stamp_of(R, R.newest)))
+    lemma_cleared_words(R, o)
+    C = cleared(R, o)
+    Assert(lru_same(R, o, C, -1) and lru_same_times(R, o, C))
+    lemma_lru_transfer(R, o, C, -1)
+
+
+def lemma_lru_ok_freed(A: Table) -> None:
+    """Freeing the oldest flow (expiry) keeps the order; the newest flow
+    stays, or the list is left empty."""
+    Requires(lru_ok_a(A) and allocator_ok_a(A) and A.oldest >= 0)
+    Ensures(lru_ok_a(freed(A, A.oldest + 0)))
+    Ensures(freed(A, A.oldest + 0).count == A.count - 1)
+    Ensures(newest_time(freed(A, A.oldest + 0)) <= newest_time(A))
+    Ensures(Implies(stamp_room(A), stamp_room(freed(A, A.oldest + 0))))
+    Assert(Reveal(lru_ok_a(A)) == lru_body(A, -1))
+    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
+    o = A.oldest + 0
+    Assert(listed(A, o, -1))
+    lemma_ring_facts(A, o)
+    lemma_lru_unlinked(A, o)
+    U = unlinked(A, o)
+    # the oldest's neighbours, for the words of the unlink
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(prev_of(A, o) == -1)
+    Assert(Implies(next_of(A, o) >= 0, listed(A, next_of(A, o), -1)))
+    Assert(Implies(next_of(A, o) >= 0, stamp_of(A, o) < stamp_of(A, next_of(A, o))))
+    lemma_unlinked_words(A, o)
+    p = window_end(U)
+    Assert(p == window_end(A))
+    Assert(0 <= ring_of(U, o, R_POS) and ring_of(U, o, R_POS) < A.cap and
+           ring_of(U, ring_of(U, o, R_POS), R_RING) == o)
+    Assert(0 <= ring_of(U, p, R_RING) and ring_of(U, p, R_RING) < A.cap and
+           ring_of(U, ring_of(U, p, R_RING), R_POS) == p)
+    lemma_lru_released(U, o, p)
+    Q = swapped(U, o, p)
+    Assert(queued(U, o) == Q)
+    R = with_header(with_rec(Q, o, F_LAST_SEEN, FREE), H_COUNT, U.count - 1)
+    Assert(released(U, o) == R)
+    lemma_lru_cleared(R, o)
+    C = cleared(R, o)
+    Assert(freed(A, o) == C)
+    Assert(Reveal(lru_ok_a(C)) == lru_body(C, -1))
+
+
+def lemma_lru_fresh(A: Table, now: int, timeout: int) -> None:
+    """Where expiry stops, at an oldest flow that is still fresh (or at an
+    empty list), every live flow is fresh: the oldest was used least
+    recently."""
+    Requires(lru_ok_a(A))
+    Requires(A.oldest < 0 or not live(A, A.oldest) or now - last_seen_of(A, A.oldest) < timeout)
+    Ensures(all_fresh(A, now, timeout))
+    Assert(Reveal(lru_ok_a(A)) == lru_body(A, -1))
+    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(Reveal(lru_order(A, -1)) == lru_order_body(A, -1))
+    Assert(Forall(int, lambda m: (Implies(live(A, m), listed(A, m, -1)), [[live(A, m)]])))
+
+
+def lemma_none_live(A: Table, now: int, timeout: int) -> None:
+    """With a count of 0 no index is live (the free window is the whole
+    ring), so every live flow is fresh."""
+    Requires(allocator_ok_a(A) and A.count <= 0)
+    Ensures(all_fresh(A, now, timeout))
+    Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
+
+
+def lemma_lru_ok_empty(A: Table) -> None:
+    """An empty list over free indices is in order (flowtable.table_init)."""
+    Requires(A.oldest == -1 and A.newest == -1 and 0 <= A.cap and
+             FLOW_WORDS * A.cap + LINK_WORDS * A.cap <= len(A.words))
+    Requires(Forall(int, lambda m: (Implies(0 <= m and m < A.cap, rec_of(A, m, F_LAST_SEEN) == FREE),
+                                    [[rec_of(A, m, F_LAST_SEEN)]])))
+    Ensures(lru_ok_a(A))
+    Assert(Reveal(lru_top(A, -1)) == lru_top_body(A, -1))
+    Assert(Reveal(lru_links(A, -1)) == lru_links_body(A, -1))
+    Assert(Reveal(lru_gap(A, -1)) == lru_gap_body(A, -1))
+    Assert(Reveal(lru_order(A, -1)) == lru_order_body(A, -1))
+    Assert(Reveal(lru_ok_a(A)) == lru_body(A, -1))
+
+
+def lemma_fresh_at_stop(t: List[int], now: int, timeout: int) -> None:
+    """Where flowtable.flow_expire stops, every flow left is fresh: the
+    oldest is fresh or absent, or no flow is live (count 0)."""
+    Requires(table(t))
+    Requires(state(t).count <= 0 or state(t).oldest < 0 or not live(state(t), state(t).oldest) or
+             now - last_seen_of(state(t), state(t).oldest) < timeout)
+    Ensures(table(t) and state(t) == Old(state(t)))
+    Ensures(all_fresh(state(t), now, timeout))
+    Unfold(table(t))
+    lemma_allocator_ok_abstract(t)
+    if abstract(t).count <= 0:
+        lemma_none_live(abstract(t), now, timeout)
+    else:
+        lemma_lru_fresh(abstract(t), now, timeout)
+    Fold(table(t))
 
 
 # ---- the flow map's stores (flowmap.py) ----

@@ -25,6 +25,11 @@ FUNCTIONS = {
     "key2_of": z3.Function("key2_of", TableState, _W, _W),
     "mac_of": z3.Function("mac_of", TableState, _W, _W),
     "next_free": z3.Function("next_free", TableState, _W),
+    # the least-recently-used order's terms (model.lru_ok_a): the newest
+    # flow's time, room for one more stamp, no stale flow left
+    "newest_time": z3.Function("newest_time", TableState, _W),
+    "stamp_room": z3.Function("stamp_room", TableState, _B),
+    "all_fresh": z3.Function("all_fresh", TableState, _W, _W, _B),
     # transitions
     "expired": z3.Function("expired", TableState, _W, _W, TableState),
     "touched": z3.Function("touched", TableState, _W, _W, TableState),

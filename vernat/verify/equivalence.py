@@ -44,8 +44,14 @@ def validate_trace(ex, path, contracts):
     ex.path = path
     n = capacity(ex)
     versions = {t: initial(t) for t in TABLES}
-    # precondition of process_frame: each table was made for the port range
+    clock0 = path.context["clock0"]
+    # preconditions of process_frame: each table was made for the port
+    # range; no flow was used after the clock (the invariant the previous
+    # frame ends with, checked below); a stamp has room to grow (trusted:
+    # one more per frame at most, docs/trust.md)
     facts = [F["capacity"](versions[t]) == n for t in TABLES]
+    facts += [F["newest_time"](versions[t]) <= clock0 for t in TABLES]
+    facts += [F["stamp_room"](versions[t]) for t in TABLES]
     obligations = []
     for k, e in enumerate(path.trace):
         contract = contracts.get(e.call)
@@ -60,6 +66,11 @@ def validate_trace(ex, path, contracts):
         for a in e.assumptions:
             obligations.append((f"the model of {e.call} assumed {a}", a, len(facts)))
         versions[e.table.name] = after
+    # the invariant the next frame starts from: no flow used after the clock
+    clock = path.context["clock"].items[0]
+    for t in TABLES:
+        obligations.append((f"the {t} table ends with no flow used after the clock",
+                            F["newest_time"](versions[t]) <= clock, len(facts)))
     return Validation(facts, obligations, versions)
 
 

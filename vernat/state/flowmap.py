@@ -54,7 +54,7 @@ from vernat.state.ghost import (
 )
 from vernat.state.layout import (
     HEADER_WORDS, SLOT_WORDS, H_CAPACITY, H_MASK, H_SALT, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2,
-    SLOT_EMPTY, KEY_LIMIT, SALT_LIMIT, F_KEY1, F_KEY2, FLOW_WORDS,
+    SLOT_EMPTY, KEY_LIMIT, SALT_LIMIT, F_KEY1, F_KEY2, FLOW_WORDS, LINK_WORDS,
     slot_at, flow_at, cache_hint,
 )
 
@@ -267,7 +267,7 @@ def map_insert(t: List[int], i: int) -> int:
         0 <= x and x < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS,
         flow_word(t, x, f) == Old(flow_word(t, x, f))), [[flow_word(t, x, f)]])))
     Ensures(Forall2(int, int, lambda x, f: (Implies(
-        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < 2,
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < LINK_WORDS,
         link_word(t, x, f) == Old(link_word(t, x, f))), [[link_word(t, x, f)]])))
     Ensures(Forall(int, lambda x: (Implies(0 <= x and x < t[H_CAPACITY],
         ring_word(t, x, 0) == Old(ring_word(t, x, 0)) and ring_word(t, x, 1) == Old(ring_word(t, x, 1))),
@@ -319,14 +319,14 @@ def map_insert(t: List[int], i: int) -> int:
         word(t, flows_base(t) + FLOW_WORDS * x + f) == flow_word(t, x, f) and
         flow_word(t, x, f) == Old(flow_word(t, x, f))), [[flow_word(t, x, f)]])))
     Assert(Forall2(int, int, lambda x, f: (Implies(
-        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < 2,
-        word(t, flows_base(t) + FLOW_WORDS * t[H_CAPACITY] + 2 * x + f) == link_word(t, x, f) and
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < LINK_WORDS,
+        word(t, flows_base(t) + FLOW_WORDS * t[H_CAPACITY] + LINK_WORDS * x + f) == link_word(t, x, f) and
         link_word(t, x, f) == Old(link_word(t, x, f))), [[link_word(t, x, f)]])))
     Assert(Forall(int, lambda x: (Implies(0 <= x and x < t[H_CAPACITY],
-        word(t, flows_base(t) + 6 * t[H_CAPACITY] + x) == ring_word(t, x, 0) and
+        word(t, flows_base(t) + (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY] + x) == ring_word(t, x, 0) and
         ring_word(t, x, 0) == Old(ring_word(t, x, 0))), [[ring_word(t, x, 0)]])))
     Assert(Forall(int, lambda x: (Implies(0 <= x and x < t[H_CAPACITY],
-        word(t, flows_base(t) + 7 * t[H_CAPACITY] + x) == ring_word(t, x, 1) and
+        word(t, flows_base(t) + (FLOW_WORDS + LINK_WORDS + 1) * t[H_CAPACITY] + x) == ring_word(t, x, 1) and
         ring_word(t, x, 1) == Old(ring_word(t, x, 1))), [[ring_word(t, x, 1)]])))
     return s
 
@@ -700,7 +700,7 @@ def map_erase(t: List[int], i: int) -> None:
         0 <= x and x < t[H_CAPACITY] and 0 <= f and f < FLOW_WORDS,
         flow_word(t, x, f) == Old(flow_word(t, x, f))), [[flow_word(t, x, f)]])))
     Ensures(Forall2(int, int, lambda x, f: (Implies(
-        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < 2,
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < LINK_WORDS,
         link_word(t, x, f) == Old(link_word(t, x, f))), [[link_word(t, x, f)]])))
     Ensures(Forall(int, lambda x: (Implies(0 <= x and x < t[H_CAPACITY],
         ring_word(t, x, 0) == Old(ring_word(t, x, 0)) and ring_word(t, x, 1) == Old(ring_word(t, x, 1))),
@@ -720,14 +720,14 @@ def map_erase(t: List[int], i: int) -> None:
         word(t, flows_base(t) + FLOW_WORDS * x + f) == flow_word(t, x, f) and
         flow_word(t, x, f) == Old(flow_word(t, x, f))), [[flow_word(t, x, f)]])))
     Assert(Forall2(int, int, lambda x, f: (Implies(
-        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < 2,
-        word(t, flows_base(t) + FLOW_WORDS * t[H_CAPACITY] + 2 * x + f) == link_word(t, x, f) and
+        0 <= x and x < t[H_CAPACITY] and 0 <= f and f < LINK_WORDS,
+        word(t, flows_base(t) + FLOW_WORDS * t[H_CAPACITY] + LINK_WORDS * x + f) == link_word(t, x, f) and
         link_word(t, x, f) == Old(link_word(t, x, f))), [[link_word(t, x, f)]])))
     Assert(Forall(int, lambda x: (Implies(0 <= x and x < t[H_CAPACITY],
-        word(t, flows_base(t) + 6 * t[H_CAPACITY] + x) == ring_word(t, x, 0) and
+        word(t, flows_base(t) + (FLOW_WORDS + LINK_WORDS) * t[H_CAPACITY] + x) == ring_word(t, x, 0) and
         ring_word(t, x, 0) == Old(ring_word(t, x, 0))), [[ring_word(t, x, 0)]])))
     Assert(Forall(int, lambda x: (Implies(0 <= x and x < t[H_CAPACITY],
-        word(t, flows_base(t) + 7 * t[H_CAPACITY] + x) == ring_word(t, x, 1) and
+        word(t, flows_base(t) + (FLOW_WORDS + LINK_WORDS + 1) * t[H_CAPACITY] + x) == ring_word(t, x, 1) and
         ring_word(t, x, 1) == Old(ring_word(t, x, 1))), [[ring_word(t, x, 1)]])))
     Assert(Forall(int, lambda q: (Implies(
         0 <= q and q <= t[H_MASK] and Old(slot_word(t, q, SLOT_FLOW)) >= 0 and

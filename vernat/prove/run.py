@@ -416,7 +416,7 @@ def _proven(times, functions):
         return {}
     ok = {line.split(",")[1].strip() for line in text.splitlines()
           if line.startswith("EntitySuccessMessage,")}
-    return {f: t for f, t in read_times(text, functions & ok).items()}
+    return read_times(text, functions & ok)
 
 
 def read_times(text, functions):

@@ -2,6 +2,7 @@
 non-zero exit (2 for bad input), never a traceback."""
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -243,8 +244,9 @@ def cmd_prove(args):
     quiet = args.json == "-"
     log = (lambda line: print(line, file=sys.stderr)) if quiet else print
     try:
-        result = run.prove(modules, args.timeout, log=log, jobs=jobs,
-                           on_module=None if quiet else report.print_prove_module)
+        with term_as_interrupt():
+            result = run.prove(modules, args.timeout, log=log, jobs=jobs,
+                               on_module=None if quiet else report.print_prove_module)
     except env.EnvError as e:
         raise UsageError(str(e)) from None
     if quiet:
@@ -347,24 +349,35 @@ def bench_settings(args):
     return settings
 
 
-def cmd_bench_live(args):
+@contextlib.contextmanager
+def term_as_interrupt():
+    """SIGTERM (a CI time-out, `kill`, systemd) ends the block as Ctrl-C
+    does, so that what it started (testbeds, Nagini's workers with their JVM
+    and Z3 processes, in sessions of their own) is removed on the way out
+    rather than left running."""
     import signal
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+    old = signal.signal(signal.SIGTERM, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def cmd_bench_live(args):
     from vernat import report
     from vernat.bench import suite, tools
     from vernat.testbed import TestbedError
 
     settings = bench_settings(args)
-
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt       # every testbed is removed on the way out
-    old = signal.signal(signal.SIGTERM, interrupted)
     try:
-        results = suite.run(settings, progress=sys.stderr.isatty())
+        with term_as_interrupt():
+            results = suite.run(settings, progress=sys.stderr.isatty())
     except (tools.ToolError, TestbedError) as e:
         print(f"vernat: error: {e}", file=sys.stderr)
         return 1
-    finally:
-        signal.signal(signal.SIGTERM, old)
     if args.plots:
         from vernat.bench import plots
         try:

@@ -393,3 +393,43 @@ def test_a_part_whose_prover_outgrows_its_memory_restarts_at_once(tmp_path, monk
     assert result["proven"], result["errors"]
     first, second = result["attempts"][0]
     assert first < 20 and len(calls.read_text().splitlines()) == 2
+
+
+def test_sigterm_ends_vernat_prove_and_every_process_it_started(tmp_path):
+    # a CI time-out or `kill` sends SIGTERM: the workers (sessions of their
+    # own, so not in the command's process group) must not outlive it
+    import signal
+    import subprocess
+    pids = tmp_path / "pids"
+    nagini = _script(tmp_path, f"sleep 300 &\necho $! >> {pids}\nwait\n")
+    program = ("import sys\nfrom vernat import cli\nfrom vernat.prove import env\n"
+               f"env.ensure = lambda log=None: {nagini!r}\n"
+               "sys.exit(cli.main(['prove', '--module', 'layout']))\n")
+    proc = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            if pids.exists() and pids.read_text().strip():
+                break
+            time.sleep(0.1)
+        assert pids.exists(), "the fake Nagini never started"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        time.sleep(0.5)             # SIGKILL sent is not yet SIGKILL done
+        left = []
+        for pid in map(int, pids.read_text().split()):
+            try:
+                if open(f"/proc/{pid}/stat").read().split()[2] != "Z":
+                    left.append(pid)
+            except FileNotFoundError:
+                pass
+    finally:
+        proc.kill()
+        for pid in map(int, pids.read_text().split()) if pids.exists() else ():
+            try:
+                os.kill(pid, signal.SIGKILL)     # what a failing run left
+            except ProcessLookupError:
+                pass
+    assert not left, f"the worker's children {left} outlived SIGTERM"
+    assert proc.returncode == 130 and "vernat: interrupted" in err
+    assert "Traceback" not in err

@@ -122,6 +122,10 @@ def print_prove_module(r):
     restarts = sum(len(a) - 1 for a in r.get("attempts", []))
     if restarts:
         runs += f", {restarts} restart{'s' if restarts > 1 else ''} with new seeds"
+        # what each stopped attempt had not proven (the stuck proof among them)
+        for names in r.get("stopped_on", []):
+            more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+            runs += f" (stopped before {', '.join(names[:3])}{more})"
     slowest = list(r.get("function_seconds", {}).items())[:2]
     if slowest:
         runs += "; slowest: " + ", ".join(f"{f} {t:.0f} s" for f, t in slowest)

@@ -232,6 +232,7 @@ case "$*" in *--proverRandomizeSeeds*) echo 'Verification successful'; exit 0;; 
     assert len(functions) >= 2 and second == functions[-1]
     assert result["attempts"][0][0] < 10                    # the stall rule, not the budget
     assert all(result["function_seconds"][f] == 1.5 for f in functions[:-1])
+    assert result["stopped_on"] == [[functions[-1]]]       # where it was stuck
 
 
 def test_a_part_that_reports_no_progress_restarts_at_once(tmp_path, monkeypatch):
@@ -284,8 +285,11 @@ def test_a_restart_shows_in_the_module_line(capsys):
     from vernat import report
     report.print_prove_module({"module": "vernat.state.allocator", "proven": True,
                                "seconds": 12.0, "functions": ["a"], "parts": 2,
-                               "attempts": [[300.1, 80.2], [50.0]], "errors": []})
-    assert "1 restart with new seeds" in capsys.readouterr().out
+                               "attempts": [[300.1, 80.2], [50.0]],
+                               "stopped_on": [["f1", "f2", "f3", "f4", "f5"]], "errors": []})
+    out = capsys.readouterr().out
+    assert "1 restart with new seeds" in out
+    assert "stopped before f1, f2, f3 and 2 more" in out
 
 
 def _timed_nagini(tmp_path, seconds):

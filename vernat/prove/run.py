@@ -206,6 +206,9 @@ def _module_result(plan, results):
             "proven": all(r["proven"] for r in results), "functions": plan["functions"],
             "parts": len(plan["parts"]), "seconds": round(sum(r["seconds"] for r in results), 1),
             "attempts": [r["attempts"] for r in results],
+            # for each stopped attempt, the functions it had not reported
+            # proven: the one it was stuck on is among them
+            "stopped_on": [names for r in results for names in r.get("stopped_on", [])],
             "nagini_seconds": None if None in took else round(sum(took), 2),
             "function_seconds": dict(sorted(
                 ((f, t) for r in results for f, t in r.get("function_seconds", {}).items()),
@@ -348,6 +351,7 @@ def _prove_task(slot, command, task, timeout):
     started = time.monotonic()
     budget, attempts = FIRST_BUDGET, []
     proven_before = {}          # function -> seconds, from stopped attempts
+    stopped_on = []             # per stopped attempt, what it had not proven
     functions = list(task["functions"])
     with tempfile.TemporaryDirectory(prefix="vernat-prove-") as tmp:
         while True:
@@ -368,6 +372,7 @@ def _prove_task(slot, command, task, timeout):
                 break
             proven_before.update(_proven(times, set(functions)))
             functions = [f for f in functions if f not in proven_before]
+            stopped_on.append(list(functions))
             ended, stderr = slot[0].ended, list(slot[0].stderr)
             slot[0].close()
             slot[0] = None
@@ -383,8 +388,8 @@ def _prove_task(slot, command, task, timeout):
                     errors = [{"where": os.path.relpath(task["path"]), "message":
                                f"Nagini did not finish within {timeout} s{tries}"}]
                 return {"proven": False, "seconds": round(time.monotonic() - started, 1),
-                        "attempts": attempts, "nagini_seconds": None, "function_seconds": {},
-                        "errors": errors}
+                        "attempts": attempts, "stopped_on": stopped_on, "nagini_seconds": None,
+                        "function_seconds": {}, "errors": errors}
             if not functions:       # all proven, the verdict lost with its worker
                 done = {"output": "Verification successful"}
                 break
@@ -395,7 +400,8 @@ def _prove_task(slot, command, task, timeout):
             with open(times, encoding="utf-8", errors="replace") as f:
                 function_seconds.update(read_times(f.read(), set(functions)))
     return {"proven": ok, "seconds": round(time.monotonic() - started, 1),
-            "attempts": attempts, "nagini_seconds": done.get("seconds"),
+            "attempts": attempts, "stopped_on": stopped_on,
+            "nagini_seconds": done.get("seconds"),
             "prefetched": bool(done.get("prefetched")),
             "function_seconds": function_seconds, "errors": errors}
 

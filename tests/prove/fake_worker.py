@@ -2,7 +2,8 @@
 
 It speaks the worker's protocol, and for each part runs a shell script with
 the command line Nagini would have been given for that part
-(`--ide-mode --select f,g [--viper-arg=--proverRandomizeSeeds] FILE`); what
+(`--ide-mode --select f,g [--viper-arg=--proverRandomizeSeeds]
+[--viper-arg=--excludeMethods=h|k] FILE`); what
 the script prints is the part's output, and what it writes to
 $VERNAT_PROVE_TIMES is Silicon's per-function report. So a test says in a few lines of
 shell what "Nagini" does with a part: prove it, fail it, hang, burn CPU.
@@ -27,6 +28,8 @@ def main():
         args = ["--ide-mode", "--select", ",".join(request["functions"])]
         if request.get("seeds"):
             args.append("--viper-arg=--proverRandomizeSeeds")
+        if request.get("exclude"):
+            args.append("--viper-arg=--excludeMethods=" + "|".join(request["exclude"]))
         # where Silicon would report each function proven (the script may)
         env = dict(os.environ, VERNAT_PROVE_TIMES=request.get("times") or "")
         done = subprocess.run([script, *args, request["file"]], capture_output=True, text=True,

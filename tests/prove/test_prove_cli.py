@@ -86,6 +86,27 @@ def test_each_module_selects_its_own_functions():
     assert "flow_expire" in run.module_functions("vernat.state.flowtable")
 
 
+def test_each_part_leaves_silicon_only_its_own_methods_to_verify(tmp_path):
+    # the methods a part calls but does not prove are proven in their own
+    # parts: Silicon is told to skip them, and nothing the part proves
+    calls = tmp_path / "calls"
+    nagini = _script(tmp_path, f"printf '%s\\n' \"$*\" >> {calls}\n"
+                     "echo 'Verification successful'\n")
+    result = run.prove(modules=("vernat.state.allocator",), nagini=nagini, log=None)
+    assert result["proven"]
+    library = set(run.library_functions(run._root(run.build.module_path("vernat.state.layout"))))
+    assert {"index_allocate", "map_insert", "flow_expire", "lemma_lru_unlinked"} <= library
+    seen = set()
+    for line in calls.read_text().splitlines():
+        words = line.split()
+        selected = set(words[words.index("--select") + 1].split(","))
+        excluded = [w.split("=", 2)[2] for w in words if w.startswith("--viper-arg=--excludeMethods=")]
+        assert len(excluded) == 1
+        assert set(excluded[0].split("|")) == library - selected
+        seen |= selected
+    assert seen == set(run.module_functions("vernat.state.allocator"))
+
+
 @pytest.mark.parametrize("argv, message", [
     (["prove", "--module", "nosuch"], "--module nosuch: not a state-library module"),
     (["prove", "--timeout", "0"], "--timeout must be at least 1 second"),
@@ -146,7 +167,7 @@ def test_each_part_is_its_own_run_and_one_failing_part_fails_the_module(tmp_path
     # the fake Nagini fails the run whose --select names index_free
     log = tmp_path / "calls"
     nagini = _script(tmp_path, f"echo \"$@\" >> {log}\n"
-                     "case \"$*\" in *index_free*) echo 'Verification failed'; exit 1;; esac\n"
+                     "case \"$3\" in *index_free*) echo 'Verification failed'; exit 1;; esac\n"
                      "echo 'Verification successful'\n")
     result = run.prove_module(nagini, "vernat.state.allocator", timeout=30)
     runs = len(run.PARTS["vernat.state.allocator"]) + 1
@@ -218,7 +239,9 @@ def test_a_stuck_part_restarts_for_the_functions_it_has_not_proven(tmp_path, mon
     monkeypatch.setattr(run, "STALL_BUDGET", 1)
     _cpu_as_age(monkeypatch)
     calls = tmp_path / "calls"
+    log_args = tmp_path / "args"
     nagini = _script(tmp_path, f"""echo "$3" >> {calls}
+echo "$*" >> {log_args}
 last=$(echo "$3" | tr ',' '\\n' | tail -1)
 for f in $(echo "$3" | tr ',' ' '); do
   [ "$f" = "$last" ] || echo "EntitySuccessMessage,$f,1500, false" >> "$VERNAT_PROVE_TIMES"
@@ -233,6 +256,10 @@ case "$*" in *--proverRandomizeSeeds*) echo 'Verification successful'; exit 0;; 
     assert result["attempts"][0][0] < 10                    # the stall rule, not the budget
     assert all(result["function_seconds"][f] == 1.5 for f in functions[:-1])
     assert result["stopped_on"] == [[functions[-1]]]       # where it was stuck
+    # the restart leaves the functions proven before to Silicon's filter
+    excluded = [w for w in log_args.read_text().splitlines()[1].split()
+                if w.startswith("--viper-arg=--excludeMethods=")][0]
+    assert set(functions[:-1]) <= set(excluded.split("=", 2)[2].split("|"))
 
 
 def test_a_part_that_reports_no_progress_restarts_at_once(tmp_path, monkeypatch):
@@ -372,7 +399,7 @@ def test_a_worker_that_dies_fails_its_part_and_the_next_part_gets_a_new_one(tmp_
     # parts still run, on a new worker
     calls = tmp_path / "calls"
     nagini = _script(tmp_path, f"echo \"$PPID $*\" >> {calls}\n"
-                     "case \"$*\" in *index_free*) echo 'worker: out of memory' >&2; "
+                     "case \"$3\" in *index_free*) echo 'worker: out of memory' >&2; "
                      "kill -9 $PPID; exit 1;; esac\n"
                      "echo 'Verification successful'\n")
     result = run.prove_module(nagini, "vernat.state.allocator", timeout=30)

@@ -403,6 +403,42 @@ def _set_pos(t: List[int], i: int, v: int) -> None:
     t[pos_at(t, i)] = v
 
 
+def _link_new(t: List[int], i: int, stamp: int, last: int) -> None:
+    """Index i's own links as appended: its stamp, after `last` (the newest),
+    nothing after it (lru_append: the three stores in one contract, so that
+    lru_append carries its frames across three calls rather than five)."""
+    Requires(Acc(list_pred(t)) and geometry(t) and links_ok(t) and 0 <= i and i < cap(t))
+    Requires(-1 <= last and last < cap(t))
+    Ensures(Acc(list_pred(t)))
+    Ensures(len(t) == Old(len(t)) and t[H_CAPACITY] == Old(t[H_CAPACITY]) and
+            t[H_MASK] == Old(t[H_MASK]) and t[H_SALT] == Old(t[H_SALT]))
+    Ensures(geometry(t))
+    Ensures(t[H_COUNT] == Old(t[H_COUNT]) and t[H_OLDEST] == Old(t[H_OLDEST]) and
+            t[H_NEWEST] == Old(t[H_NEWEST]) and t[H_RING_HEAD] == Old(t[H_RING_HEAD]))
+    Ensures(Forall(int, lambda w: (Implies(H_SALT < w and w < flows_base(t),
+            word(t, w) == Old(word(t, w))), [[word(t, w)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY1) == Old(flow_word(t, j, F_KEY1))), [[flow_word(t, j, F_KEY1)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_KEY2) == Old(flow_word(t, j, F_KEY2))), [[flow_word(t, j, F_KEY2)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_MAC) == Old(flow_word(t, j, F_MAC))), [[flow_word(t, j, F_MAC)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            flow_word(t, j, F_LAST_SEEN) == Old(flow_word(t, j, F_LAST_SEEN))), [[flow_word(t, j, F_LAST_SEEN)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_RING) == Old(ring_word(t, j, R_RING))), [[ring_word(t, j, R_RING)]])))
+    Ensures(Forall(int, lambda j: (Implies(0 <= j and j < cap(t),
+            ring_word(t, j, R_POS) == Old(ring_word(t, j, R_POS))), [[ring_word(t, j, R_POS)]])))
+    Ensures(links_ok(t))
+    Ensures(map_ok_s(ToSeq(t)) == Old(map_ok_s(ToSeq(t))))
+    Ensures(coupled_s(ToSeq(t)) == Old(coupled_s(ToSeq(t))))
+    Ensures(abstract(t) == with_link(with_link(with_link(Old(abstract(t)), i, L_STAMP, stamp),
+                                               i, L_PREV, last), i, L_NEXT, -1))
+    _set_stamp(t, i, stamp)
+    _set_prev(t, i, last)
+    _set_next(t, i, -1)
+
+
 def lru_append(t: List[int], i: int) -> None:
     """Link index i (unlinked) as the newest."""
     Requires(Acc(list_pred(t)) and geometry(t) and links_ok(t) and 0 <= i and i < cap(t))
@@ -445,9 +481,7 @@ def lru_append(t: List[int], i: int) -> None:
     # `last + 0`, not `last`: for Nagini a list element is any int, a bool
     # too, and the abstract value stores the header's newest as a plain int;
     # the sum is that int (numba folds it away)
-    _set_stamp(t, i, stamp + 0)
-    _set_prev(t, i, last + 0)
-    _set_next(t, i, -1)
+    _link_new(t, i, stamp + 0, last + 0)
     Assert(abstract(t) == linked_new(Old(abstract(t)), i))
     if last >= 0:
         _set_next(t, last, i)

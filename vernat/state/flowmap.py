@@ -50,7 +50,7 @@ from nagini_contracts.contracts import (
 from vernat.state.model import abstract, abstract_sealed, lemma_slot_stored, coupled, coupled_but
 from vernat.state.ghost import (
     geometry, cap, flows_base, word, flow_word, link_word, ring_word, slot_word, probe_dist, hash_of, home_of, map_ok,
-    hole_ok, shift_ok, held,
+    hole_ok, shift_ok, held, lemma_held_same,
 )
 from vernat.state.layout import (
     HEADER_WORDS, SLOT_WORDS, H_CAPACITY, H_MASK, H_SALT, SLOT_FLOW, SLOT_HOME, SLOT_KEY1, SLOT_KEY2,
@@ -506,12 +506,12 @@ def shift_move(t: List[int], j0: int, j: int, kp: int, k: int) -> None:
     hole_move(t, j, k)
     # what slots other than j hold is unchanged (only slot j was written);
     # slots j and k now hold the same words, so "a slot other than k" and
-    # "a slot other than j" hold the same (held_same). In one step Z3 took
+    # "a slot other than j" hold the same (ghost.lemma_held_same). In one step Z3 took
     # minutes over the two states' existentials (session 10: 272 s).
     Assert(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0,
         held(t, j, x, k1, k2) == Old(held(t, j, x, k1, k2))),
         [[held(t, j, x, k1, k2)]])))
-    Assert(held_same(t, j, k))
+    lemma_held_same(t, j, k)
 
 
 def map_shift(t: List[int], j0: int) -> int:
@@ -637,21 +637,6 @@ def map_close(t: List[int], j: int) -> None:
            (slot_word(t, p, SLOT_KEY1) != slot_word(t, q, SLOT_KEY1) or
             slot_word(t, p, SLOT_KEY2) != slot_word(t, q, SLOT_KEY2))),
            [[slot_word(t, p, SLOT_FLOW), slot_word(t, q, SLOT_FLOW)]])))
-
-
-@Pure
-def held_same(t: List[int], j: int, k: int) -> bool:
-    """Lemma: when slots j and k hold the same words, the slots other than k
-    hold what the slots other than j hold."""
-    Requires(Acc(list_pred(t), 1/2) and geometry(t))
-    Requires(0 <= j and j <= t[H_MASK] and 0 <= k and k <= t[H_MASK])
-    Requires(slot_word(t, j, SLOT_FLOW) == slot_word(t, k, SLOT_FLOW) and
-             slot_word(t, j, SLOT_KEY1) == slot_word(t, k, SLOT_KEY1) and
-             slot_word(t, j, SLOT_KEY2) == slot_word(t, k, SLOT_KEY2))
-    Ensures(Forall3(int, int, int, lambda x, k1, k2: (Implies(x >= 0,
-        held(t, k, x, k1, k2) == held(t, j, x, k1, k2)),
-        [[held(t, k, x, k1, k2)]])))
-    return True
 
 
 @Pure

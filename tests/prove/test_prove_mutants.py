@@ -164,3 +164,20 @@ def test_the_worker_gives_silicon_the_program_nagini_gives_it(tmp_path):
     assert "Verification successful" in done.stdout, done.stdout + done.stderr
     assert second.read_bytes() == alone.read_bytes()
     assert first.read_bytes() != second.read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="Nagini needs Java")
+def test_a_silicon_crash_is_named_by_its_java_exception(tmp_path, monkeypatch):
+    # Nagini prints a Silicon crash's Java stack trace itself (not through
+    # the output it returns), then fails on the missing result: the worker
+    # must hand the trace on, so that the cross names the exception rather
+    # than Nagini's own AttributeError. The crash here: a method filter
+    # that is not a valid pattern.
+    shutil.copytree(os.path.join(SOURCE_ROOT, "vernat"), tmp_path / "vernat",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    _, path = _in_copy(tmp_path, "vernat.state.flowtable")
+    monkeypatch.setattr(run, "library_functions", lambda root: ["flow_count", "(unclosed"])
+    result = run.prove_functions(str(path), ["flow_count"], timeout=600)
+    assert not result["proven"]
+    assert result["errors"][0]["message"].startswith("Silicon crashed: java."), result["errors"]
+    assert "AttributeError" not in result["errors"][0]["message"]

@@ -39,7 +39,9 @@ Everything Nagini, Silicon or Java print goes to stderr.
 """
 
 import argparse
+import contextlib
 import copy
+import io
 import json
 import os
 import sys
@@ -160,6 +162,10 @@ def prove(jvm, request, verifiers):
     from nagini_translation import main as nagini
 
     lines = []
+    # what Nagini prints itself rather than through `print=`: above all the
+    # Java stack trace of a Silicon crash (nagini_translation.main.verify),
+    # which names the exception (run.parse_output reads it from the output)
+    printed = io.StringIO()
     args = argparse.Namespace(
         select=",".join(request["functions"]), sif=False, ignore_global=False, verbose=False,
         counterexample=False, float_encoding=None, int_bitops_size=8, print_viper=False,
@@ -167,12 +173,13 @@ def prove(jvm, request, verifiers):
         submit_for_evaluation=False, ide_mode=True, show_viper_errors=False,
         viper_arg=",".join(_silicon_args(verifiers, request.get("seeds"),
                                          request.get("exclude") or ())))
-    with nagini_main.csv_reporter(request.get("times")):
+    with nagini_main.csv_reporter(request.get("times")), contextlib.redirect_stdout(printed):
         try:
             nagini.translate_and_verify(request["file"], jvm, args, print=lines.append)
         except Exception:           # a crash in Silicon: Nagini printed its Java trace
             lines.append(traceback.format_exc())
-    return "\n".join(lines)
+    sys.stderr.write(printed.getvalue())
+    return "\n".join([printed.getvalue().rstrip("\n")] * bool(printed.getvalue()) + lines)
 
 
 def main():

@@ -200,6 +200,32 @@ def _seed_sensitive_nagini(tmp_path):
     return _worker(script), log
 
 
+def test_a_part_whose_z3_crashed_restarts_for_what_it_had_not_proven(tmp_path):
+    # "Silicon" proves the part's first function, then its Z3 dies (what a
+    # segfault of Z3 4.8.7 looks like through Nagini): no verdict, so the
+    # part is proven again, with random seeds, for the other functions
+    calls = tmp_path / "calls"
+    nagini = _script(tmp_path, f"""echo "$3" >> {calls}
+case "$*" in *--proverRandomizeSeeds*) echo 'Verification successful'; exit 0;; esac
+first=$(echo "$3" | cut -d, -f1)
+echo "EntitySuccessMessage,$first,1500, false" >> "$VERNAT_PROVE_TIMES"
+echo 'java.util.concurrent.ExecutionException: viper.silicon.reporting.ProverInteractionFailed: Interaction with prover yielded null. This might indicate that the prover crashed.'
+echo "AttributeError: 'NoneType' object has no attribute 'to_string'"
+""")
+    result = run.prove_module(nagini, "vernat.state.layout", timeout=30)
+    first, second = calls.read_text().splitlines()
+    assert result["proven"], result["errors"]
+    assert second.split(",") == first.split(",")[1:]
+    assert len(result["attempts"][0]) == 2
+
+
+def test_only_silicon_s_words_for_a_dead_prover_count_as_a_crash():
+    # only Silicon's own words for a dead prover restart a part
+    assert run.prover_crashed("viper.silicon.reporting.ProverInteractionFailed: yielded null")
+    assert not run.prover_crashed("Verification failed\nErrors:\nx.py:1:1:1:2: error: "
+                                  "Postcondition of f might not hold.")
+
+
 def test_a_run_past_its_budget_restarts_with_random_seeds(tmp_path, monkeypatch):
     monkeypatch.setattr(run, "FIRST_BUDGET", 1)
     _cpu_as_age(monkeypatch)

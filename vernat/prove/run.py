@@ -242,7 +242,8 @@ def _not_run(name, rel, where, message):
 # finish is. What a stopped attempt proved stays proven: Silicon reports each
 # function when its proof is done (EntitySuccessMessage in the attempt's
 # times file), and each function's proof uses only its callees' contracts,
-# so the next attempt proves the part's other functions only.
+# so the next attempt proves the part's other functions only. A part whose
+# Z3 crashed is restarted the same way (prover_crashed).
 FIRST_BUDGET = 600          # CPU seconds: about 300 s of both cores
 # A Z3 that has grown this large is lost in a matching loop, not working
 # towards a proof: the part restarts at once rather than at the end of its
@@ -371,7 +372,7 @@ def _prove_task(slot, command, task, timeout):
                                  PROVER_MEMORY * 2 ** len(attempts),
                                  STALL_BUDGET * 2 ** len(attempts))
             attempts.append(round(time.monotonic() - attempt_started, 1))
-            if done is not None:
+            if done is not None and not prover_crashed(done.get("output", "")):
                 break
             proven_before.update(_proven(times, set(functions)))
             functions = [f for f in functions if f not in proven_before]
@@ -407,6 +408,16 @@ def _prove_task(slot, command, task, timeout):
             "nagini_seconds": done.get("seconds"),
             "prefetched": bool(done.get("prefetched")),
             "function_seconds": function_seconds, "errors": errors}
+
+
+def prover_crashed(output):
+    """Whether a part ended because a Z3 process died under Silicon (Silicon
+    says so: ProverInteractionFailed). That is no verdict on any proof: Z3
+    4.8.7 segfaults on some query sequences (session 17: twice at one
+    address, in the same part, once its program had changed elsewhere), so
+    the part is restarted like a stuck one, with random seeds, for the
+    functions not reported proven."""
+    return "ProverInteractionFailed" in output
 
 
 def _size(path):

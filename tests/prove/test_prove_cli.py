@@ -219,6 +219,14 @@ echo "AttributeError: 'NoneType' object has no attribute 'to_string'"
     assert len(result["attempts"][0]) == 2
 
 
+def test_a_z3_that_crashes_every_time_is_a_cross_naming_the_crash(tmp_path):
+    nagini = _script(tmp_path, "echo 'viper.silicon.reporting.ProverInteractionFailed: "
+                               "Interaction with prover yielded null.'\n")
+    result = run.prove_module(nagini, "vernat.state.layout", timeout=2)
+    assert not result["proven"] and len(result["attempts"][0]) >= 2
+    assert "ProverInteractionFailed" in result["errors"][0]["message"], result["errors"]
+
+
 def test_only_silicon_s_words_for_a_dead_prover_count_as_a_crash():
     # only Silicon's own words for a dead prover restart a part
     assert run.prover_crashed("viper.silicon.reporting.ProverInteractionFailed: yielded null")

@@ -377,14 +377,18 @@ def _prove_task(slot, command, task, timeout):
             proven_before.update(_proven(times, set(functions)))
             functions = [f for f in functions if f not in proven_before]
             stopped_on.append(list(functions))
-            ended, stderr = slot[0].ended, list(slot[0].stderr)
-            slot[0].close()
-            slot[0] = None
+            crashed = done is not None      # its Z3 died; the worker is well
+            ended, stderr = not crashed and slot[0].ended, list(slot[0].stderr)
+            if not crashed:
+                slot[0].close()
+                slot[0] = None
             if ended or time.monotonic() - started >= timeout:
                 if ended:               # the worker crashed: not a time-out
                     errors = parse_output("\n".join(stderr))[1]
                     for e in errors:
                         e["message"] = "Nagini's worker ended without a verdict: " + e["message"]
+                elif crashed:
+                    errors = parse_output(done["output"])[1]
                 else:
                     tries = (f" ({len(attempts)} attempts, "
                              f"{', '.join(f'{a:g} s' for a in attempts)}; "

@@ -108,7 +108,10 @@ _JAVA = re.compile(r"^(?:Caused by: )?(?P<exc>(?:[a-z]\w*\.)+\w*(?:Exception|Err
 def module_functions(name):
     """Names of the functions a module defines (ghost functions included:
     Nagini checks their well-definedness too)."""
-    path = build.module_path(name)
+    return _defined_functions(build.module_path(name))
+
+
+def _defined_functions(path):
     with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read(), filename=path)
     return [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
@@ -417,7 +420,7 @@ def _prove_task(slot, command, task, timeout):
 def prover_crashed(output):
     """Whether a part ended because a Z3 process died under Silicon (Silicon
     says so: ProverInteractionFailed). That is no verdict on any proof: Z3
-    4.8.7 segfaults on some query sequences (session 17: twice at one
+    4.8.7 segfaults on some query sequences (session 17: three times at one
     address, in the same part, once its program had changed elsewhere), so
     the part is restarted like a stuck one, with random seeds, for the
     functions not reported proven."""
@@ -537,9 +540,10 @@ def prove_parts(path, parts, timeout, nagini=None, viper=None):
     from vernat.prove import env
     command = nagini or env.ensure(log=None)
     slot, results = [None], []
+    library = library_functions(_root(str(path)))
     try:
         for n, functions in enumerate(parts):
-            task = _task(n, path, functions, 1, viper=viper[n] if viper else None,
+            task = _task(n, path, functions, 1, library, viper=viper[n] if viper else None,
                          next=_following(path, parts[n + 1]) if n + 1 < len(parts) else None)
             results.append(_prove_task(slot, command, task, timeout))
     finally:
@@ -558,12 +562,12 @@ def _following(path, functions):
     return {"file": str(path), "functions": list(functions)}
 
 
-def _task(part, path, functions, jobs, **more):
+def _task(part, path, functions, jobs, library, **more):
     """What _prove_task needs to prove one part; with `jobs` workers at a
-    time, each gets its share of the cores as Silicon verifiers."""
-    root = _root(str(path))
-    return {"part": part, "path": str(path), "functions": list(functions), "root": root,
-            "library": library_functions(root),
+    time, each gets its share of the cores as Silicon verifiers. `library`:
+    library_functions of the part's tree."""
+    return {"part": part, "path": str(path), "functions": list(functions),
+            "root": _root(str(path)), "library": library,
             "verifiers": max(1, (os.cpu_count() or 1) // max(1, jobs)), **more}
 
 
@@ -574,13 +578,10 @@ def library_functions(root):
     does not parse adds nothing (its own plan reports it)."""
     names = set()
     for name in MODULES:
-        path = os.path.join(root, *name.split(".")) + ".py"
         try:
-            with open(path, encoding="utf-8") as f:
-                tree = ast.parse(f.read(), filename=path)
+            names.update(_defined_functions(os.path.join(root, *name.split(".")) + ".py"))
         except (OSError, SyntaxError):
             continue
-        names.update(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
     return sorted(names)
 
 
@@ -600,8 +601,9 @@ def prove(modules=MODULES, timeout=1800, log=print, nagini=None, on_module=None,
     # one worker: in the order given; more: later modules first, as they
     # import more and take longer (the library's dependency order)
     order = range(len(plans)) if jobs <= 1 else reversed(range(len(plans)))
+    library = library_functions(_root(build.module_path(MODULES[0])))
     tasks = collections.deque(
-        _task(n, plans[m]["path"], plans[m]["parts"][k], jobs, module=m, index=k)
+        _task(n, plans[m]["path"], plans[m]["parts"][k], jobs, library, module=m, index=k)
         for n, (m, k) in enumerate((m, k) for m in order if results[m] is None
                                    for k in range(len(plans[m]["parts"]))))
     done = {m: {} for m in range(len(plans))}

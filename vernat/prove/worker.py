@@ -178,8 +178,9 @@ def prove(jvm, request, verifiers):
             nagini.translate_and_verify(request["file"], jvm, args, print=lines.append)
         except Exception:           # a crash in Silicon: Nagini printed its Java trace
             lines.append(traceback.format_exc())
-    sys.stderr.write(printed.getvalue())
-    return "\n".join([printed.getvalue().rstrip("\n")] * bool(printed.getvalue()) + lines)
+    text = printed.getvalue()
+    sys.stderr.write(text)
+    return "\n".join(([text.rstrip("\n")] if text else []) + lines)
 
 
 def main():

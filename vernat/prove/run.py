@@ -88,7 +88,10 @@ PARTS = {
         ("index_allocate",),
     ),
     "vernat.state.flowtable": (
-        ("_expired_oldest", "_remove", "_erase_keeping", "_free_keeping", "flow_expire"),
+        # flow_expire is proven with the small functions of the last part:
+        # beside these four it stalled in three whole runs (sessions 17-18),
+        # and proved in 8 s when its part restarted without them
+        ("_expired_oldest", "_remove", "_erase_keeping", "_free_keeping"),
         ("_allocate_keeping", "_fill_keeping", "_insert_keeping", "_map_insert_keeping",
          "flow_allocate"),
         ("table_init", "_put", "_init_header", "_init_slots", "_init_indices", "_init_records",

@@ -1164,14 +1164,38 @@ def lemma_swapped_words(A: Table, i: int, p: int) -> None:
     lemma_ring_put_words(ring_put(A, q, j), p, i)
 
 
-def lemma_allocator_ok_swapped(A: Table, i: int, p: int) -> None:
-    """Swapping allocated index i into ring position p, the first one past
-    the free window, keeps the allocator's invariant (allocator._swap_out):
-    the index that was at p is allocated too and takes i's old position, so
-    the ring stays a permutation and the window holds the same indices."""
+def lemma_swap_facts(A: Table, i: int, p: int) -> None:
+    """What the parts of lemma_allocator_ok_swapped share: the two indices
+    and two positions the swap touches are in range and paired in A, the
+    index at p is allocated, and what swapped stores (lemma_swapped_words)."""
     Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
     Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
-    Ensures(allocator_ok_a(swapped(A, i, p)))
+    Ensures(allocator_ok_body(A))
+    Ensures(0 <= ring_of(A, i, R_POS) and ring_of(A, i, R_POS) < A.cap and
+            0 <= ring_of(A, p, R_RING) and ring_of(A, p, R_RING) < A.cap)
+    Ensures(ring_of(A, ring_of(A, i, R_POS), R_RING) == i and
+            ring_of(A, ring_of(A, p, R_RING), R_POS) == p)
+    Ensures(rec_of(A, ring_of(A, p, R_RING), F_LAST_SEEN) != FREE)
+    Ensures(ring_offset_of(A, ring_of(A, i, R_POS)) >= A.cap - A.count)
+    Ensures(ring_of(swapped(A, i, p), p, R_RING) == i and ring_of(swapped(A, i, p), i, R_POS) == p)
+    Ensures(Implies(ring_of(A, i, R_POS) != p,
+                    ring_of(swapped(A, i, p), ring_of(A, i, R_POS), R_RING) == ring_of(A, p, R_RING)))
+    Ensures(Implies(ring_of(A, p, R_RING) != i,
+                    ring_of(swapped(A, i, p), ring_of(A, p, R_RING), R_POS) == ring_of(A, i, R_POS)))
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < A.cap and k != p and k != ring_of(A, i, R_POS),
+        ring_of(swapped(A, i, p), k, R_RING) == ring_of(A, k, R_RING)),
+        [[ring_of(swapped(A, i, p), k, R_RING)]])))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != i and m != ring_of(A, p, R_RING),
+        ring_of(swapped(A, i, p), m, R_POS) == ring_of(A, m, R_POS)),
+        [[ring_of(swapped(A, i, p), m, R_POS)]])))
+    Ensures(Forall2(int, int, lambda m, f: (Implies(0 <= m and m < A.cap and 0 <= f and f < LINK_WORDS,
+        link_of(swapped(A, i, p), m, f) == link_of(A, m, f)), [[link_of(swapped(A, i, p), m, f)]])))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+        rec_of(swapped(A, i, p), m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
+        [[rec_of(swapped(A, i, p), m, F_LAST_SEEN)]])))
+    Ensures(swapped(A, i, p).cap == A.cap and swapped(A, i, p).count == A.count and
+            swapped(A, i, p).head == A.head and swapped(A, i, p).oldest == A.oldest and
+            swapped(A, i, p).newest == A.newest)
     Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
     q = ring_of(A, i, R_POS)
     j = ring_of(A, p, R_RING)
@@ -1179,9 +1203,64 @@ def lemma_allocator_ok_swapped(A: Table, i: int, p: int) -> None:
     Assert(ring_of(A, q, R_RING) == i and ring_of(A, j, R_POS) == p)
     Assert(rec_of(A, j, F_LAST_SEEN) != FREE)
     lemma_swapped_words(A, i, p)
+
+
+def lemma_swapped_ring(A: Table, i: int, p: int) -> None:
+    """lemma_allocator_ok_swapped's ring conjunct: each position holds an
+    index whose position it is."""
+    Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
+    Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < A.cap,
+            0 <= ring_of(swapped(A, i, p), k, R_RING) and ring_of(swapped(A, i, p), k, R_RING) < A.cap and
+            ring_of(swapped(A, i, p), ring_of(swapped(A, i, p), k, R_RING), R_POS) == k),
+            [[ring_of(swapped(A, i, p), k, R_RING)]])))
+    lemma_swap_facts(A, i, p)
+
+
+def lemma_swapped_pos(A: Table, i: int, p: int) -> None:
+    """lemma_allocator_ok_swapped's position conjunct: each index's position
+    holds it."""
+    Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
+    Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+            0 <= ring_of(swapped(A, i, p), m, R_POS) and ring_of(swapped(A, i, p), m, R_POS) < A.cap and
+            ring_of(swapped(A, i, p), ring_of(swapped(A, i, p), m, R_POS), R_RING) == m),
+            [[ring_of(swapped(A, i, p), m, R_POS)]])))
+    lemma_swap_facts(A, i, p)
+
+
+def lemma_swapped_window(A: Table, i: int, p: int) -> None:
+    """lemma_allocator_ok_swapped's window conjunct: an index is free exactly
+    when its position is in the free window (i and the index at p are both
+    allocated, and both positions are past the window)."""
+    Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
+    Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+            FREE <= rec_of(swapped(A, i, p), m, F_LAST_SEEN) and
+            rec_of(swapped(A, i, p), m, F_LAST_SEEN) <= MAX_TIME and
+            0 <= ring_of(swapped(A, i, p), m, R_POS) and ring_of(swapped(A, i, p), m, R_POS) < A.cap and
+            (rec_of(swapped(A, i, p), m, F_LAST_SEEN) == FREE) ==
+            (ring_offset_of(swapped(A, i, p), ring_of(swapped(A, i, p), m, R_POS)) <
+             A.cap - A.count)),
+            [[rec_of(swapped(A, i, p), m, F_LAST_SEEN)], [ring_of(swapped(A, i, p), m, R_POS)]])))
+    lemma_swap_facts(A, i, p)
+
+
+def lemma_allocator_ok_swapped(A: Table, i: int, p: int) -> None:
+    """Swapping allocated index i into ring position p, the first one past
+    the free window, keeps the allocator's invariant (allocator._swap_out):
+    the index that was at p is allocated too and takes i's old position, so
+    the ring stays a permutation and the window holds the same indices.
+    One conjunct per lemma (lemma_swapped_ring, lemma_swapped_pos, lemma_swapped_window):
+    in one proof it took 51 s in company."""
+    Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
+    Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
+    Ensures(allocator_ok_a(swapped(A, i, p)))
+    lemma_swap_facts(A, i, p)
+    lemma_swapped_ring(A, i, p)
+    lemma_swapped_pos(A, i, p)
+    lemma_swapped_window(A, i, p)
     B = swapped(A, i, p)
-    Assert(B.cap == A.cap and B.count == A.count and B.oldest == A.oldest and
-           B.newest == A.newest and B.head == A.head)
     Assert(Reveal(allocator_ok_a(B)) == allocator_ok_body(B))
 
 

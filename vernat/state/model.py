@@ -1077,6 +1077,25 @@ def ring_put(A: Table, p: int, i: int) -> Table:
     return with_ring(with_ring(A, p, R_RING, i), i, R_POS, p)
 
 
+def lemma_ring_words(A: Table, q: int, f: int, v: int) -> None:
+    """What with_ring(A, q, f, v) stores: one ring or position word; every
+    other ring and position word, every record and link word and the header
+    are A's."""
+    Requires(0 <= q and q < A.cap and 0 <= f and f < RING_WORDS)
+    Ensures(with_ring(A, q, f, v).cap == A.cap and with_ring(A, q, f, v).count == A.count and
+            with_ring(A, q, f, v).oldest == A.oldest and with_ring(A, q, f, v).newest == A.newest and
+            with_ring(A, q, f, v).head == A.head and len(with_ring(A, q, f, v).words) == len(A.words))
+    Ensures(Forall2(int, int, lambda m, g: (Implies(
+        0 <= m and m < A.cap and 0 <= g and g < RING_WORDS and (m != q or g != f),
+        ring_of(with_ring(A, q, f, v), m, g) == ring_of(A, m, g)), [[ring_of(with_ring(A, q, f, v), m, g)]])))
+    Ensures(Implies(ring_of(A, q, f) >= 0, ring_of(with_ring(A, q, f, v), q, f) == v))
+    Ensures(Forall2(int, int, lambda m, g: (Implies(0 <= m and m < A.cap and 0 <= g and g < LINK_WORDS,
+        link_of(with_ring(A, q, f, v), m, g) == link_of(A, m, g)), [[link_of(with_ring(A, q, f, v), m, g)]])))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+        rec_of(with_ring(A, q, f, v), m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
+        [[rec_of(with_ring(A, q, f, v), m, F_LAST_SEEN)]])))
+
+
 def lemma_ring_put_words(A: Table, p: int, i: int) -> None:
     """What ring_put(A, p, i) stores, word by word: position p holds i and
     i's position is p; every other ring and position word, every record and
@@ -1099,7 +1118,11 @@ def lemma_ring_put_words(A: Table, p: int, i: int) -> None:
     Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
         rec_of(ring_put(A, p, i), m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
         [[rec_of(ring_put(A, p, i), m, F_LAST_SEEN)]])))
+    # through what each store keeps (lemma_ring_words), not a search of
+    # the two updates: that stalled in company (session 19)
     Assert(Reveal(ring_put(A, p, i)) == with_ring(with_ring(A, p, R_RING, i), i, R_POS, p))
+    lemma_ring_words(A, p, R_RING, i)
+    lemma_ring_words(with_ring(A, p, R_RING, i), i, R_POS, p)
 
 
 @Opaque

@@ -1190,7 +1190,8 @@ def lemma_swapped_words(A: Table, i: int, p: int) -> None:
 def lemma_swap_facts(A: Table, i: int, p: int) -> None:
     """What the parts of lemma_allocator_ok_swapped share: the two indices
     and two positions the swap touches are in range and paired in A, the
-    index at p is allocated, and what swapped stores (lemma_swapped_words)."""
+    index at p is allocated, and what swapped stores (lemma_swapped_words,
+    called here for its preconditions)."""
     Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
     Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
     Ensures(allocator_ok_body(A))
@@ -1200,32 +1201,12 @@ def lemma_swap_facts(A: Table, i: int, p: int) -> None:
             ring_of(A, ring_of(A, p, R_RING), R_POS) == p)
     Ensures(rec_of(A, ring_of(A, p, R_RING), F_LAST_SEEN) != FREE)
     Ensures(ring_offset_of(A, ring_of(A, i, R_POS)) >= A.cap - A.count)
-    Ensures(ring_of(swapped(A, i, p), p, R_RING) == i and ring_of(swapped(A, i, p), i, R_POS) == p)
-    Ensures(Implies(ring_of(A, i, R_POS) != p,
-                    ring_of(swapped(A, i, p), ring_of(A, i, R_POS), R_RING) == ring_of(A, p, R_RING)))
-    Ensures(Implies(ring_of(A, p, R_RING) != i,
-                    ring_of(swapped(A, i, p), ring_of(A, p, R_RING), R_POS) == ring_of(A, i, R_POS)))
-    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < A.cap and k != p and k != ring_of(A, i, R_POS),
-        ring_of(swapped(A, i, p), k, R_RING) == ring_of(A, k, R_RING)),
-        [[ring_of(swapped(A, i, p), k, R_RING)]])))
-    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap and m != i and m != ring_of(A, p, R_RING),
-        ring_of(swapped(A, i, p), m, R_POS) == ring_of(A, m, R_POS)),
-        [[ring_of(swapped(A, i, p), m, R_POS)]])))
-    Ensures(Forall2(int, int, lambda m, f: (Implies(0 <= m and m < A.cap and 0 <= f and f < LINK_WORDS,
-        link_of(swapped(A, i, p), m, f) == link_of(A, m, f)), [[link_of(swapped(A, i, p), m, f)]])))
-    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
-        rec_of(swapped(A, i, p), m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
-        [[rec_of(swapped(A, i, p), m, F_LAST_SEEN)]])))
-    Ensures(swapped(A, i, p).cap == A.cap and swapped(A, i, p).count == A.count and
-            swapped(A, i, p).head == A.head and swapped(A, i, p).oldest == A.oldest and
-            swapped(A, i, p).newest == A.newest)
     Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
     q = ring_of(A, i, R_POS)
     j = ring_of(A, p, R_RING)
     Assert(0 <= q and q < A.cap and 0 <= j and j < A.cap)
     Assert(ring_of(A, q, R_RING) == i and ring_of(A, j, R_POS) == p)
     Assert(rec_of(A, j, F_LAST_SEEN) != FREE)
-    lemma_swapped_words(A, i, p)
 
 
 def lemma_swapped_ring(A: Table, i: int, p: int) -> None:
@@ -1238,6 +1219,7 @@ def lemma_swapped_ring(A: Table, i: int, p: int) -> None:
             ring_of(swapped(A, i, p), ring_of(swapped(A, i, p), k, R_RING), R_POS) == k),
             [[ring_of(swapped(A, i, p), k, R_RING)]])))
     lemma_swap_facts(A, i, p)
+    lemma_swapped_words(A, i, p)
 
 
 def lemma_swapped_pos(A: Table, i: int, p: int) -> None:
@@ -1250,6 +1232,7 @@ def lemma_swapped_pos(A: Table, i: int, p: int) -> None:
             ring_of(swapped(A, i, p), ring_of(swapped(A, i, p), m, R_POS), R_RING) == m),
             [[ring_of(swapped(A, i, p), m, R_POS)]])))
     lemma_swap_facts(A, i, p)
+    lemma_swapped_words(A, i, p)
 
 
 def lemma_swapped_window(A: Table, i: int, p: int) -> None:
@@ -1267,6 +1250,7 @@ def lemma_swapped_window(A: Table, i: int, p: int) -> None:
              A.cap - A.count)),
             [[rec_of(swapped(A, i, p), m, F_LAST_SEEN)], [ring_of(swapped(A, i, p), m, R_POS)]])))
     lemma_swap_facts(A, i, p)
+    lemma_swapped_words(A, i, p)
 
 
 def lemma_allocator_ok_swapped(A: Table, i: int, p: int) -> None:
@@ -1280,6 +1264,7 @@ def lemma_allocator_ok_swapped(A: Table, i: int, p: int) -> None:
     Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
     Ensures(allocator_ok_a(swapped(A, i, p)))
     lemma_swap_facts(A, i, p)
+    lemma_swapped_words(A, i, p)
     lemma_swapped_ring(A, i, p)
     lemma_swapped_pos(A, i, p)
     lemma_swapped_window(A, i, p)

@@ -1288,16 +1288,10 @@ def released(A: Table, i: int) -> Table:
     return with_header(with_rec(queued(A, i), i, F_LAST_SEEN, FREE), H_COUNT, A.count - 1)
 
 
-@Opaque
 @Pure
 def cleared(A: Table, i: int) -> Table:
     """Free index i's key, MAC and links reset (allocator._clear_words): a
-    free index's words are always (0, 0, 0, FREE) and (-1, -1).
-
-    Opaque (revealed in lemma_cleared_words and allocator._clear_words
-    only), as swapped: with its five updates visible, lemma_lru_cleared
-    grew a Z3 past 4.6 GB alone and stalled in company (session 19); what
-    it stores is lemma_cleared_words."""
+    free index's words are always (0, 0, 0, FREE) and (-1, -1)."""
     Decreases(None)
     return with_link(with_link(with_rec(with_rec(with_rec(
         A, i, F_KEY1, 0), i, F_KEY2, 0), i, F_MAC, 0), i, L_PREV, -1), i, L_NEXT, -1)
@@ -1705,7 +1699,7 @@ def lemma_cleared_words(R: Table, i: int) -> None:
     lemma_link_words(C3, i, L_PREV, -1)
     C4 = with_link(C3, i, L_PREV, -1)
     lemma_link_words(C4, i, L_NEXT, -1)
-    Assert(Reveal(cleared(R, i)) == with_link(C4, i, L_NEXT, -1))
+    Assert(cleared(R, i) == with_link(C4, i, L_NEXT, -1))
 
 
 # ---- carrying the parts over a transition that keeps the list ----

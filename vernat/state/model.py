@@ -1189,9 +1189,9 @@ def lemma_swapped_words(A: Table, i: int, p: int) -> None:
 
 def lemma_swap_facts(A: Table, i: int, p: int) -> None:
     """What the parts of lemma_allocator_ok_swapped share: the two indices
-    and two positions the swap touches are in range and paired in A, the
-    index at p is allocated, and what swapped stores (lemma_swapped_words,
-    called here for its preconditions)."""
+    and two positions the swap touches are in range and paired in A (so
+    lemma_swapped_words applies), the index at p is allocated, and i's
+    position is past the free window."""
     Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
     Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
     Ensures(allocator_ok_body(A))

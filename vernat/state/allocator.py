@@ -1039,6 +1039,11 @@ def _clear_words(t: List[int], i: int) -> None:
     _set_flow(t, i, F_MAC, 0)
     _set_prev(t, i, -1)
     _set_next(t, i, -1)
+    # cleared is opaque (model.cleared): its definition, for this one proof
+    Assert(Reveal(cleared(Old(abstract(t)), i)) ==
+           with_link(with_link(with_rec(with_rec(with_rec(Old(abstract(t)), i, F_KEY1, 0),
+                                                 i, F_KEY2, 0), i, F_MAC, 0), i, L_PREV, -1),
+                     i, L_NEXT, -1))
 
 
 def _clear(t: List[int], i: int) -> None:

@@ -1077,6 +1077,25 @@ def ring_put(A: Table, p: int, i: int) -> Table:
     return with_ring(with_ring(A, p, R_RING, i), i, R_POS, p)
 
 
+def lemma_ring_words(A: Table, q: int, f: int, v: int) -> None:
+    """What with_ring(A, q, f, v) stores: one ring or position word; every
+    other ring and position word, every record and link word and the header
+    are A's."""
+    Requires(0 <= q and q < A.cap and 0 <= f and f < RING_WORDS)
+    Ensures(with_ring(A, q, f, v).cap == A.cap and with_ring(A, q, f, v).count == A.count and
+            with_ring(A, q, f, v).oldest == A.oldest and with_ring(A, q, f, v).newest == A.newest and
+            with_ring(A, q, f, v).head == A.head and len(with_ring(A, q, f, v).words) == len(A.words))
+    Ensures(Forall2(int, int, lambda m, g: (Implies(
+        0 <= m and m < A.cap and 0 <= g and g < RING_WORDS and (m != q or g != f),
+        ring_of(with_ring(A, q, f, v), m, g) == ring_of(A, m, g)), [[ring_of(with_ring(A, q, f, v), m, g)]])))
+    Ensures(Implies(ring_of(A, q, f) >= 0, ring_of(with_ring(A, q, f, v), q, f) == v))
+    Ensures(Forall2(int, int, lambda m, g: (Implies(0 <= m and m < A.cap and 0 <= g and g < LINK_WORDS,
+        link_of(with_ring(A, q, f, v), m, g) == link_of(A, m, g)), [[link_of(with_ring(A, q, f, v), m, g)]])))
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+        rec_of(with_ring(A, q, f, v), m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
+        [[rec_of(with_ring(A, q, f, v), m, F_LAST_SEEN)]])))
+
+
 def lemma_ring_put_words(A: Table, p: int, i: int) -> None:
     """What ring_put(A, p, i) stores, word by word: position p holds i and
     i's position is p; every other ring and position word, every record and
@@ -1099,7 +1118,11 @@ def lemma_ring_put_words(A: Table, p: int, i: int) -> None:
     Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
         rec_of(ring_put(A, p, i), m, F_LAST_SEEN) == rec_of(A, m, F_LAST_SEEN)),
         [[rec_of(ring_put(A, p, i), m, F_LAST_SEEN)]])))
+    # through what each store keeps (lemma_ring_words), not a search of
+    # the two updates: that stalled in company (session 19)
     Assert(Reveal(ring_put(A, p, i)) == with_ring(with_ring(A, p, R_RING, i), i, R_POS, p))
+    lemma_ring_words(A, p, R_RING, i)
+    lemma_ring_words(with_ring(A, p, R_RING, i), i, R_POS, p)
 
 
 @Opaque
@@ -1164,24 +1187,88 @@ def lemma_swapped_words(A: Table, i: int, p: int) -> None:
     lemma_ring_put_words(ring_put(A, q, j), p, i)
 
 
-def lemma_allocator_ok_swapped(A: Table, i: int, p: int) -> None:
-    """Swapping allocated index i into ring position p, the first one past
-    the free window, keeps the allocator's invariant (allocator._swap_out):
-    the index that was at p is allocated too and takes i's old position, so
-    the ring stays a permutation and the window holds the same indices."""
+def lemma_swap_facts(A: Table, i: int, p: int) -> None:
+    """What the parts of lemma_allocator_ok_swapped share: the two indices
+    and two positions the swap touches are in range and paired in A (so
+    lemma_swapped_words applies), the index at p is allocated, and i's
+    position is past the free window."""
     Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
     Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
-    Ensures(allocator_ok_a(swapped(A, i, p)))
+    Ensures(allocator_ok_body(A))
+    Ensures(0 <= ring_of(A, i, R_POS) and ring_of(A, i, R_POS) < A.cap and
+            0 <= ring_of(A, p, R_RING) and ring_of(A, p, R_RING) < A.cap)
+    Ensures(ring_of(A, ring_of(A, i, R_POS), R_RING) == i and
+            ring_of(A, ring_of(A, p, R_RING), R_POS) == p)
+    Ensures(rec_of(A, ring_of(A, p, R_RING), F_LAST_SEEN) != FREE)
+    Ensures(ring_offset_of(A, ring_of(A, i, R_POS)) >= A.cap - A.count)
     Assert(Reveal(allocator_ok_a(A)) == allocator_ok_body(A))
     q = ring_of(A, i, R_POS)
     j = ring_of(A, p, R_RING)
     Assert(0 <= q and q < A.cap and 0 <= j and j < A.cap)
     Assert(ring_of(A, q, R_RING) == i and ring_of(A, j, R_POS) == p)
     Assert(rec_of(A, j, F_LAST_SEEN) != FREE)
+
+
+def lemma_swapped_ring(A: Table, i: int, p: int) -> None:
+    """lemma_allocator_ok_swapped's ring conjunct: each position holds an
+    index whose position it is."""
+    Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
+    Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
+    Ensures(Forall(int, lambda k: (Implies(0 <= k and k < A.cap,
+            0 <= ring_of(swapped(A, i, p), k, R_RING) and ring_of(swapped(A, i, p), k, R_RING) < A.cap and
+            ring_of(swapped(A, i, p), ring_of(swapped(A, i, p), k, R_RING), R_POS) == k),
+            [[ring_of(swapped(A, i, p), k, R_RING)]])))
+    lemma_swap_facts(A, i, p)
     lemma_swapped_words(A, i, p)
+
+
+def lemma_swapped_pos(A: Table, i: int, p: int) -> None:
+    """lemma_allocator_ok_swapped's position conjunct: each index's position
+    holds it."""
+    Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
+    Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+            0 <= ring_of(swapped(A, i, p), m, R_POS) and ring_of(swapped(A, i, p), m, R_POS) < A.cap and
+            ring_of(swapped(A, i, p), ring_of(swapped(A, i, p), m, R_POS), R_RING) == m),
+            [[ring_of(swapped(A, i, p), m, R_POS)]])))
+    lemma_swap_facts(A, i, p)
+    lemma_swapped_words(A, i, p)
+
+
+def lemma_swapped_window(A: Table, i: int, p: int) -> None:
+    """lemma_allocator_ok_swapped's window conjunct: an index is free exactly
+    when its position is in the free window (i and the index at p are both
+    allocated, and both positions are past the window)."""
+    Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
+    Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
+    Ensures(Forall(int, lambda m: (Implies(0 <= m and m < A.cap,
+            FREE <= rec_of(swapped(A, i, p), m, F_LAST_SEEN) and
+            rec_of(swapped(A, i, p), m, F_LAST_SEEN) <= MAX_TIME and
+            0 <= ring_of(swapped(A, i, p), m, R_POS) and ring_of(swapped(A, i, p), m, R_POS) < A.cap and
+            (rec_of(swapped(A, i, p), m, F_LAST_SEEN) == FREE) ==
+            (ring_offset_of(swapped(A, i, p), ring_of(swapped(A, i, p), m, R_POS)) <
+             A.cap - A.count)),
+            [[rec_of(swapped(A, i, p), m, F_LAST_SEEN)], [ring_of(swapped(A, i, p), m, R_POS)]])))
+    lemma_swap_facts(A, i, p)
+    lemma_swapped_words(A, i, p)
+
+
+def lemma_allocator_ok_swapped(A: Table, i: int, p: int) -> None:
+    """Swapping allocated index i into ring position p, the first one past
+    the free window, keeps the allocator's invariant (allocator._swap_out):
+    the index that was at p is allocated too and takes i's old position, so
+    the ring stays a permutation and the window holds the same indices.
+    One conjunct per lemma (lemma_swapped_ring, lemma_swapped_pos, lemma_swapped_window):
+    in one proof it took 51 s in company."""
+    Requires(allocator_ok_a(A) and 0 <= i and i < A.cap and 0 <= p and p < A.cap)
+    Requires(rec_of(A, i, F_LAST_SEEN) != FREE and ring_offset_of(A, p) == A.cap - A.count)
+    Ensures(allocator_ok_a(swapped(A, i, p)))
+    lemma_swap_facts(A, i, p)
+    lemma_swapped_words(A, i, p)
+    lemma_swapped_ring(A, i, p)
+    lemma_swapped_pos(A, i, p)
+    lemma_swapped_window(A, i, p)
     B = swapped(A, i, p)
-    Assert(B.cap == A.cap and B.count == A.count and B.oldest == A.oldest and
-           B.newest == A.newest and B.head == A.head)
     Assert(Reveal(allocator_ok_a(B)) == allocator_ok_body(B))
 
 
@@ -1201,10 +1288,16 @@ def released(A: Table, i: int) -> Table:
     return with_header(with_rec(queued(A, i), i, F_LAST_SEEN, FREE), H_COUNT, A.count - 1)
 
 
+@Opaque
 @Pure
 def cleared(A: Table, i: int) -> Table:
     """Free index i's key, MAC and links reset (allocator._clear_words): a
-    free index's words are always (0, 0, 0, FREE) and (-1, -1)."""
+    free index's words are always (0, 0, 0, FREE) and (-1, -1).
+
+    Opaque (revealed in lemma_cleared_words and allocator._clear_words
+    only), as swapped: with its five updates visible, lemma_lru_cleared
+    grew a Z3 past 4.6 GB alone and stalled in company (session 19); what
+    it stores is lemma_cleared_words."""
     Decreases(None)
     return with_link(with_link(with_rec(with_rec(with_rec(
         A, i, F_KEY1, 0), i, F_KEY2, 0), i, F_MAC, 0), i, L_PREV, -1), i, L_NEXT, -1)
@@ -1612,7 +1705,7 @@ def lemma_cleared_words(R: Table, i: int) -> None:
     lemma_link_words(C3, i, L_PREV, -1)
     C4 = with_link(C3, i, L_PREV, -1)
     lemma_link_words(C4, i, L_NEXT, -1)
-    Assert(cleared(R, i) == with_link(C4, i, L_NEXT, -1))
+    Assert(Reveal(cleared(R, i)) == with_link(C4, i, L_NEXT, -1))
 
 
 # ---- carrying the parts over a transition that keeps the list ----
@@ -2296,7 +2389,7 @@ def lemma_lru_ok_freed(A: Table) -> None:
     stays, or the list is left empty."""
     Requires(lru_ok_a(A) and allocator_ok_a(A) and A.oldest >= 0)
     Ensures(lru_ok_a(freed(A, A.oldest + 0)))
-    Ensures(freed(A, A.oldest + 0).count == A.count - 1)
+    Ensures(freed(A, A.oldest + 0).count == A.count - 1 and freed(A, A.oldest + 0).cap == A.cap)
     Ensures(newest_time(freed(A, A.oldest + 0)) <= newest_time(A))
     Ensures(Implies(stamp_room(A), stamp_room(freed(A, A.oldest + 0))))
     Assert(Reveal(lru_ok_a(A)) == lru_body(A, -1))

@@ -151,8 +151,8 @@ def test_a_module_in_parts_has_every_function_in_exactly_one(module):
 
 
 def test_a_module_not_in_parts_is_one_run():
-    assert "vernat.state.flowmap" not in run.PARTS
-    assert run.module_parts("vernat.state.flowmap", ["a", "b"]) == [["a", "b"]]
+    assert "vernat.state.ghost" not in run.PARTS
+    assert run.module_parts("vernat.state.ghost", ["a", "b"]) == [["a", "b"]]
 
 
 def test_a_part_naming_a_missing_function_is_a_cross(monkeypatch, tmp_path):

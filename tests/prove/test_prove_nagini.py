@@ -1,7 +1,7 @@
 """The whole state library stays proven: runs Nagini for real (its venv is
-created on first use; needs Java), as `vernat prove` does. Minutes per module:
-the allocator (three parts), the flow map and the flow table take 5-15 min each
-under load (docs/progress-prove.md)."""
+created on first use; needs Java), as `vernat prove` does: 15-25 min on this
+machine kind, most of it the model, the allocator, the flow map and the flow
+table, each proven in parts (run.PARTS; figures in docs/progress-prove.md)."""
 
 import shutil
 

@@ -68,7 +68,12 @@ PARTS = {
         ("lemma_lru_neighbours", "lemma_lru_unlinked_ends", "lemma_lru_unlinked_next",
          "lemma_lru_unlinked_prev", "lemma_lru_unlinked_bounds", "lemma_lru_unlinked_links",
          "lemma_lru_unlinked_top", "lemma_lru_unlinked_gap", "lemma_lru_unlinked_order",
-         "lemma_lru_unlinked", "lemma_lru_appended_gap"),
+         "lemma_lru_unlinked"),
+        # alone: beside the other appending lemmas it stalled with default
+        # seeds in every run of session 20 (proving in 16 s after the
+        # restart); beside the unlinking ones, lemma_lru_unlinked_prev then
+        # stalled twice in a whole run
+        ("lemma_lru_appended_gap",),
         ("lemma_lru_appending", "lemma_lru_appended_ends", "lemma_lru_appended_next",
          "lemma_lru_appended_prev", "lemma_lru_appended_bounds", "lemma_lru_appended_links",
          "lemma_lru_appended_top", "lemma_lru_appended_order",

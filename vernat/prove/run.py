@@ -100,7 +100,10 @@ PARTS = {
         # the stores and the small readers apart: in one part, slot_fill
         # (a few seconds alone) stalled after the others were proven, with
         # default seeds in every run of session 20 (two whole runs, one
-        # module run), about 160 s lost each time
+        # module run), about 160 s lost each time. Split, the module took
+        # 161.6-179.9 s with its heavy proofs faster, but slot_fill stalled
+        # once more in this small part (session 20's last run): its proof,
+        # not its company, is next
         ("key_hash", "map_home", "map_free_slot", "slot_put", "slot_fill", "slot_clear",
          "map_prefetch"),
     ),

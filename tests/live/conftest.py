@@ -40,7 +40,9 @@ class LiveNat:
                                  cwd=ROOT)
         self.stats = self._wait_running()
 
-    def _wait_running(self, timeout=240):
+    def _wait_running(self, timeout=600):
+        # generous: a cold numba cache compiles the data plane first (~1 min here; CI's
+        # machine took over 240 s for AF_PACKET when it inlined the NAT twice)
         try:
             stats = S.wait_running(self.proc, self.stats_path, timeout)
         except TimeoutError:

@@ -66,7 +66,7 @@ def start_nat_process(bed, workdir, program, cpu=None, io="xdp", extra=(), name=
     with open(log_path, "w") as log:
         proc = bed.spawn(bed.ns_nat, argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
-        stats = S.wait_running(proc, stats_path, 300)     # a cold numba cache: ~40 s
+        stats = S.wait_running(proc, stats_path, 600)     # a cold numba cache: ~1 min here
     except TimeoutError:
         stop_process(proc)
         raise tools.ToolError(f"{name} did not start within 300 s") from None

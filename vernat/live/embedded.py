@@ -59,8 +59,10 @@ def check_nat_options(args):
              "udp-timeout": args.udp_timeout, "tcp-timeout": args.tcp_timeout}, args.config)
 
 
-def start_nat(tb, workdir, args, timeout=180.0):
-    """Start the NAT and wait until it forwards (its stats say RUNNING)."""
+def start_nat(tb, workdir, args, timeout=600.0):
+    """Start the NAT and wait until it forwards (its stats say RUNNING). The time limit
+    only catches a NAT that hangs: on a cold numba cache it first compiles its data
+    plane (about a minute here, several on a slow or loaded machine)."""
     log = open(os.path.join(workdir, "nat.log"), "w")
     proc = tb.spawn(tb.ns_nat, nat_argv(tb, workdir, args), stdout=log,
                     stderr=subprocess.STDOUT)

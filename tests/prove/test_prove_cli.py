@@ -8,7 +8,7 @@ import time
 import pytest
 
 from vernat import cli
-from vernat.prove import run
+from vernat.prove import expected, run
 
 
 def test_ide_errors_map_to_the_module_file_and_line():
@@ -296,6 +296,82 @@ case "$*" in *--proverRandomizeSeeds*) echo 'Verification successful'; exit 0;; 
     assert set(functions[:-1]) <= set(excluded.split("=", 2)[2].split("|"))
 
 
+def _stuck_on_the_last(tmp_path):
+    """A fake Nagini that reports every selected function proven but the last,
+    then is stuck on it with the default seeds; it logs each selection."""
+    calls = tmp_path / "calls"
+    return _script(tmp_path, f"""echo "$3" >> {calls}
+last=$(echo "$3" | tr ',' '\\n' | tail -1)
+for f in $(echo "$3" | tr ',' ' '); do
+  [ "$f" = "$last" ] || echo "EntitySuccessMessage,$f,100, false" >> "$VERNAT_PROVE_TIMES"
+done
+case "$*" in *--proverRandomizeSeeds*) echo 'Verification successful'; exit 0;; esac
+""" + BUSY), calls
+
+
+def test_a_stall_on_a_proof_expected_to_be_quick_restarts_sooner(tmp_path, monkeypatch):
+    # every layout function is expected to take 0.1 s: once the others are
+    # reported, the last one may stall for the floor (1 s here), not for
+    # STALL_BUDGET (100 s)
+    monkeypatch.setattr(run, "FIRST_BUDGET", 1000)
+    monkeypatch.setattr(run, "STALL_BUDGET", 100)
+    monkeypatch.setattr(expected, "FLOOR", 1)
+    functions = run.module_functions("vernat.state.layout")
+    monkeypatch.setattr(run, "_EXPECTED", {"vernat.state.layout": {f: 0.1 for f in functions}})
+    _cpu_as_age(monkeypatch)
+    nagini, calls = _stuck_on_the_last(tmp_path)
+    result = run.prove_module(nagini, "vernat.state.layout", timeout=60)
+    assert result["proven"], result["errors"]
+    assert len(calls.read_text().splitlines()) == 2
+    assert result["attempts"][0][0] < 10
+    assert result["stopped_on"] == [[functions[-1]]]
+
+
+def test_the_stall_budget_follows_the_slowest_pending_expectation():
+    times = {"quick": 2.0, "slow": 30.0, "slower": 100.0}
+    # the slowest pending proof decides, within [FLOOR, ceiling]
+    assert expected.stall_budget({"quick"}, times, 240) == expected.FLOOR
+    assert expected.stall_budget({"quick", "slow"}, times, 240) == \
+        expected.CPU_PER_EXPECTED_SECOND * 30.0
+    assert expected.stall_budget({"quick", "slower"}, times, 240) == 240
+    # a function with no expectation (new, renamed) gets the whole budget
+    assert expected.stall_budget({"quick", "new"}, times, 240) == 240
+    assert expected.stall_budget(set(), times, 240) == 240
+
+
+def test_an_attempt_keeps_the_whole_stall_budget_until_its_first_report(monkeypatch):
+    monkeypatch.setattr(run, "STALL_BUDGET", 240)
+    monkeypatch.setattr(run, "_EXPECTED", {"vernat.state.layout": {"a": 1.0, "b": 1.0}})
+    task = {"path": os.path.join(run._root(run.build.module_path("vernat.state.layout")),
+                                 "vernat", "state", "layout.py")}
+    first = run._stall_rule(task, ["a", "b"], 0)
+    assert first(set()) == 240                        # translating, setting Silicon up
+    assert first({"a"}) == expected.FLOOR             # b pending, expected in 1 s
+    assert run._stall_rule(task, ["a", "b"], 2)({"a"}) == 4 * expected.FLOOR
+
+
+def test_expectations_come_from_a_report_s_proven_modules(tmp_path, monkeypatch):
+    import json
+    monkeypatch.setattr(expected, "PATH", str(tmp_path / "expected.json"))
+    (tmp_path / "expected.json").write_text(json.dumps({"vernat.state.ghost": {"g": 3.0}}))
+    report = {"modules": [
+        {"module": "vernat.state.layout", "proven": True, "function_seconds": {"f": 1.5}},
+        {"module": "vernat.state.model", "proven": False, "function_seconds": {"m": 9.0}}]}
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    assert expected.main([str(tmp_path / "report.json")]) == 0
+    # a failed module's times are no expectation; modules not in the report stay
+    assert expected.load() == {"vernat.state.ghost": {"g": 3.0},
+                               "vernat.state.layout": {"f": 1.5}}
+    assert expected.main([str(tmp_path / "missing.json")]) == 2
+
+
+def test_the_committed_expectations_name_functions_that_exist():
+    kept = expected.load()
+    assert set(kept) <= set(run.MODULES) and kept
+    for module, times in kept.items():
+        assert set(times) <= set(run.module_functions(module)), module
+
+
 def test_a_part_that_reports_no_progress_restarts_at_once(tmp_path, monkeypatch):
     monkeypatch.setattr(run, "FIRST_BUDGET", 100)
     monkeypatch.setattr(run, "STALL_BUDGET", 1)
@@ -498,3 +574,12 @@ def test_sigterm_ends_vernat_prove_and_every_process_it_started(tmp_path):
     assert not left, f"the worker's children {left} outlived SIGTERM"
     assert proc.returncode == 130 and "vernat: interrupted" in err
     assert "Traceback" not in err
+
+
+def test_a_function_nagini_renamed_is_reported_under_its_own_name():
+    # Nagini names model.capacity `capacity_0` in the Viper program
+    text = "EntitySuccessMessage,capacity_0,16, false\nEntitySuccessMessage,live_count,30, false\n"
+    assert run.read_times(text, {"capacity", "live_count"}) == {"capacity": 0.0,
+                                                               "live_count": 0.0}
+    # a member that is a function of its own keeps its name
+    assert run.read_times(text, {"capacity_0", "capacity"}) == {"capacity_0": 0.0}

@@ -25,6 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from vernat import build
+from vernat.prove import expected
 
 # In dependency order: each module's run relies on the contracts of the
 # earlier ones.
@@ -288,6 +289,10 @@ PROVER_MEMORY = 4 * 2**30
 # proven in 0.1-8 s alone, stopped reporting after its 16th, twice; its other
 # 10 proved in 52 s in a part of their own.
 STALL_BUDGET = 240
+# Once a part has reported a proof, the budget shrinks to what the proofs
+# still pending are expected to need (vernat/prove/expected.py): a stall on a
+# proof of a few seconds is cut after a minute or so instead of four.
+_EXPECTED = expected.load()
 POLL = 0.5                  # seconds between looks at a part's CPU time
 
 
@@ -329,10 +334,11 @@ class Worker:
     def prove(self, request, deadline, cpu_budget, memory, stall=None):
         """Send one part and wait for its verdict: the "done" event, or None
         when the deadline (monotonic) passes, the part uses `cpu_budget`
-        seconds of CPU, or `stall` seconds of CPU with no proof reported (its
-        times file does not grow), one of its Z3 processes outgrows `memory`
-        bytes, or the worker ends without a verdict (then `self.ended` is
-        set)."""
+        seconds of CPU, or `stall(reported)` seconds of CPU with no proof
+        reported (its times file does not grow; `reported`: the functions
+        its times file names so far), one of its Z3 processes outgrows
+        `memory` bytes, or the worker ends without a verdict (then
+        `self.ended` is set)."""
         self.ended = False
         try:
             self.proc.stdin.write(json.dumps(request) + "\n")
@@ -342,6 +348,7 @@ class Worker:
             return None
         cpu_start = session_cpu(self.proc.pid)
         progress = (_size(request.get("times")), cpu_start)
+        allowed = stall(set()) if stall is not None else None
         while True:
             try:
                 event = self.events.get(
@@ -357,8 +364,10 @@ class Worker:
             size = _size(request.get("times"))
             if size != progress[0]:
                 progress = (size, cpu)
+                if stall is not None:
+                    allowed = stall(_reported(request.get("times"), set(request["functions"])))
             if (time.monotonic() >= deadline or cpu - cpu_start >= cpu_budget or
-                    (stall is not None and cpu - progress[1] >= stall) or
+                    (allowed is not None and cpu - progress[1] >= allowed) or
                     largest_prover(self.proc.pid) >= memory):
                 return None
 
@@ -398,7 +407,7 @@ def _prove_task(slot, command, task, timeout):
             attempt_started = time.monotonic()
             done = slot[0].prove(request, started + timeout, budget,
                                  PROVER_MEMORY * 2 ** len(attempts),
-                                 STALL_BUDGET * 2 ** len(attempts))
+                                 _stall_rule(task, functions, len(attempts)))
             attempts.append(round(time.monotonic() - attempt_started, 1))
             if done is not None and not prover_crashed(done.get("output", "")):
                 break
@@ -442,6 +451,38 @@ def _prove_task(slot, command, task, timeout):
             "function_seconds": function_seconds, "errors": errors}
 
 
+def _stall_rule(task, functions, restarts):
+    """The stall budget of an attempt (Worker.prove's `stall`), doubled per
+    restart like the CPU budget: STALL_BUDGET until the attempt reports its
+    first proof (before that it also translates and sets Silicon up), then
+    expected.stall_budget of the functions still pending."""
+    times = _EXPECTED.get(_module_name(task["path"]), {})
+    scale = 2 ** restarts
+
+    def rule(reported):
+        if not reported:
+            return STALL_BUDGET * scale
+        pending = set(functions) - reported
+        return expected.stall_budget(pending, times, STALL_BUDGET) * scale
+    return rule
+
+
+def _module_name(path):
+    """vernat.state.x for ROOT/vernat/state/x.py."""
+    rel = os.path.relpath(str(path), _root(str(path)))
+    return os.path.splitext(rel)[0].replace(os.sep, ".")
+
+
+def _reported(times, functions):
+    """The functions Silicon's times file reports so far (proven or not)."""
+    try:
+        with open(times, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except (OSError, TypeError):
+        return set()
+    return set(read_times(text, functions))
+
+
 def prover_crashed(output):
     """Whether a part ended because a Z3 process died under Silicon (Silicon
     says so: ProverInteractionFailed). That is no verdict on any proof: Z3
@@ -466,8 +507,8 @@ def _proven(times, functions):
             text = f.read()
     except OSError:
         return {}
-    ok = {line.split(",")[1].strip() for line in text.splitlines()
-          if line.startswith("EntitySuccessMessage,")}
+    ok = {_function_named(line.split(",")[1].strip(), functions)
+          for line in text.splitlines() if line.startswith("EntitySuccessMessage,")}
     return read_times(text, functions & ok)
 
 
@@ -477,12 +518,22 @@ def read_times(text, functions):
     times = {}
     for line in text.splitlines():
         fields = [f.strip() for f in line.split(",")]
-        if len(fields) >= 3 and fields[0].startswith("Entity") and fields[1] in functions:
+        name = _function_named(fields[1], functions) if len(fields) >= 3 else None
+        if fields[0].startswith("Entity") and name in functions:
             try:
-                times[fields[1]] = round(int(fields[2]) / 1000, 1)
+                times[name] = round(int(fields[2]) / 1000, 1)
             except ValueError:
                 pass
     return times
+
+
+def _function_named(member, functions):
+    """Our function that Silicon's member is: Nagini renames a function whose
+    name its prelude uses (model.capacity is `capacity_0`)."""
+    if member in functions:
+        return member
+    base, _, suffix = member.rpartition("_")
+    return base if suffix.isdigit() and base in functions else member
 
 
 def largest_prover(session):

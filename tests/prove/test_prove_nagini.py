@@ -1,5 +1,5 @@
 """The whole state library stays proven: runs Nagini for real (its venv is
-created on first use; needs Java), as `vernat prove` does: 15-25 min on this
+created on first use; needs Java), as `vernat prove` does: 13-28 min on this
 machine kind, most of it the model, the allocator, the flow map and the flow
 table, each proven in parts (run.PARTS; figures in docs/progress-prove.md)."""
 

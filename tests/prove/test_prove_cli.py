@@ -583,3 +583,35 @@ def test_a_function_nagini_renamed_is_reported_under_its_own_name():
                                                                "live_count": 0.0}
     # a member that is a function of its own keeps its name
     assert run.read_times(text, {"capacity_0", "capacity"}) == {"capacity_0": 0.0}
+
+
+def _stuck_once_logging_the_worker(tmp_path):
+    """A fake Nagini stuck with the default seeds, proving with randomized ones;
+    it logs the pid of the worker that runs it."""
+    workers = tmp_path / "workers"
+    return _script(tmp_path, f"""echo "$PPID" >> {workers}
+case "$*" in *--proverRandomizeSeeds*) echo 'Verification successful'; exit 0;; esac
+""" + BUSY), workers
+
+
+def test_a_stopped_part_restarts_on_the_same_worker(tmp_path, monkeypatch):
+    # its "Z3s" (the worker's other processes) are killed, the worker ends the
+    # part and proves the restart itself: no new JVM, no second mypy run
+    monkeypatch.setattr(run, "FIRST_BUDGET", 1)
+    _cpu_as_age(monkeypatch)
+    nagini, workers = _stuck_once_logging_the_worker(tmp_path)
+    result = run.prove_module(nagini, "vernat.state.layout", timeout=30)
+    assert result["proven"], result["errors"]
+    first, second = workers.read_text().split()
+    assert first == second
+
+
+def test_a_worker_that_cannot_be_interrupted_is_replaced(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "FIRST_BUDGET", 1)
+    monkeypatch.setattr(run.Worker, "interrupt", lambda self, part, wait=None: False)
+    _cpu_as_age(monkeypatch)
+    nagini, workers = _stuck_once_logging_the_worker(tmp_path)
+    result = run.prove_module(nagini, "vernat.state.layout", timeout=30)
+    assert result["proven"], result["errors"]
+    first, second = workers.read_text().split()
+    assert first != second

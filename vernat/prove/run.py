@@ -294,6 +294,9 @@ STALL_BUDGET = 240
 # proof of a few seconds is cut after a minute or so instead of four.
 _EXPECTED = expected.load()
 POLL = 0.5                  # seconds between looks at a part's CPU time
+# How long a stopped part's worker may take to end the part once its Z3s are
+# killed (Worker.interrupt; about a second here) before it is closed instead.
+INTERRUPT_WAIT = 30
 
 
 class Worker:
@@ -371,6 +374,31 @@ class Worker:
                     largest_prover(self.proc.pid) >= memory):
                 return None
 
+    def interrupt(self, part, wait=None):
+        """Stop the part in progress but keep the worker (its JVM, mypy's
+        results): kill the processes of its session other than itself, that
+        is Silicon's Z3 processes, on which Silicon ends the part at once
+        (ProverInteractionFailed), and wait for that verdict. True when the
+        worker is idle again; False when it is not within `wait` seconds or
+        has ended (then close it)."""
+        for pid, _ in _session_processes(self.proc.pid):
+            if pid != self.proc.pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + (INTERRUPT_WAIT if wait is None else wait)
+        while True:
+            try:
+                event = self.events.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                return False
+            if event is None:
+                self.ended = True
+                return False
+            if event.get("event") == "done" and event.get("part") == part:
+                return True
+
     def close(self):
         _signal_group(self.proc)
         try:
@@ -416,7 +444,9 @@ def _prove_task(slot, command, task, timeout):
             stopped_on.append(list(functions))
             crashed = done is not None      # its Z3 died; the worker is well
             ended, stderr = not crashed and slot[0].ended, list(slot[0].stderr)
-            if not crashed:
+            # a stopped part's worker is kept when its Z3s can be stopped
+            # alone: a new one would start its JVM and run mypy again
+            if not crashed and (ended or not slot[0].interrupt(task["part"])):
                 slot[0].close()
                 slot[0] = None
             if ended or time.monotonic() - started >= timeout:
@@ -536,30 +566,9 @@ def _function_named(member, functions):
     return base if suffix.isdigit() and base in functions else member
 
 
-def largest_prover(session):
-    """Resident memory, in bytes, of the largest process of a session other
-    than its leader (the worker's JVM): its Z3 processes."""
-    largest = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == session:
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[3]) == session:
-            largest = max(largest, int(fields[21]) * _PAGE)      # rss, in pages
-    return largest
-
-
-_PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def session_cpu(session):
-    """CPU seconds used by the processes of a session: those alive, and the
-    children they have reaped (Z3 processes Silicon has closed)."""
-    ticks = 0
+def _session_processes(session):
+    """(pid, the fields of /proc/pid/stat after the command) of each live
+    process of a session."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -569,7 +578,24 @@ def session_cpu(session):
         except (OSError, IndexError):
             continue                    # ended while we looked
         if int(fields[3]) == session:
-            ticks += sum(int(x) for x in fields[11:15])   # utime stime cutime cstime
+            yield int(entry), fields
+
+
+def largest_prover(session):
+    """Resident memory, in bytes, of the largest process of a session other
+    than its leader (the worker's JVM): its Z3 processes."""
+    return max((int(fields[21]) * _PAGE                    # rss, in pages
+                for pid, fields in _session_processes(session) if pid != session), default=0)
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def session_cpu(session):
+    """CPU seconds used by the processes of a session: those alive, and the
+    children they have reaped (Z3 processes Silicon has closed)."""
+    ticks = sum(sum(int(x) for x in fields[11:15])          # utime stime cutime cstime
+                for _, fields in _session_processes(session))
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

@@ -65,11 +65,12 @@ def start_nat_process(bed, workdir, program, cpu=None, io="xdp", extra=(), name=
         argv += ["--cpu", str(cpu)]
     with open(log_path, "w") as log:
         proc = bed.spawn(bed.ns_nat, argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    limit = 600                 # only a hang: a cold numba cache compiles first (~1 min here)
     try:
-        stats = S.wait_running(proc, stats_path, 600)     # a cold numba cache: ~1 min here
+        stats = S.wait_running(proc, stats_path, limit)
     except TimeoutError:
         stop_process(proc)
-        raise tools.ToolError(f"{name} did not start within 300 s") from None
+        raise tools.ToolError(f"{name} did not start within {limit} s") from None
     if stats is None:
         with open(log_path) as f:
             lines = f.read().strip().splitlines()

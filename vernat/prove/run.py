@@ -471,9 +471,7 @@ def _prove_task(slot, command, task, timeout):
             budget *= 2
         ok, errors = parse_output(done["output"])
         function_seconds = dict(proven_before)
-        if os.path.exists(times):
-            with open(times, encoding="utf-8", errors="replace") as f:
-                function_seconds.update(read_times(f.read(), set(functions)))
+        function_seconds.update(read_times(_times_text(times), set(functions)))
     return {"proven": ok, "seconds": round(time.monotonic() - started, 1),
             "attempts": attempts, "stopped_on": stopped_on,
             "nagini_seconds": done.get("seconds"),
@@ -503,14 +501,18 @@ def _module_name(path):
     return os.path.splitext(rel)[0].replace(os.sep, ".")
 
 
-def _reported(times, functions):
-    """The functions Silicon's times file reports so far (proven or not)."""
+def _times_text(times):
+    """What Silicon's times file (path, or None) holds so far; "" if nothing."""
     try:
         with open(times, encoding="utf-8", errors="replace") as f:
-            text = f.read()
+            return f.read()
     except (OSError, TypeError):
-        return set()
-    return set(read_times(text, functions))
+        return ""
+
+
+def _reported(times, functions):
+    """The functions Silicon's times file reports so far (proven or not)."""
+    return set(read_times(_times_text(times), functions))
 
 
 def prover_crashed(output):
@@ -532,11 +534,7 @@ def _size(path):
 
 def _proven(times, functions):
     """The functions a stopped attempt reported proven, with their times."""
-    try:
-        with open(times, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError:
-        return {}
+    text = _times_text(times)
     ok = {_function_named(line.split(",")[1].strip(), functions)
           for line in text.splitlines() if line.startswith("EntitySuccessMessage,")}
     return read_times(text, functions & ok)

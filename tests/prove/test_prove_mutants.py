@@ -7,6 +7,7 @@ that Nagini proves would mean the contracts do not pin what the code does.
 """
 
 import os
+import re
 import shutil
 
 import pytest
@@ -181,3 +182,47 @@ def test_a_silicon_crash_is_named_by_its_java_exception(tmp_path, monkeypatch):
     assert not result["proven"]
     assert result["errors"][0]["message"].startswith("Silicon crashed: java."), result["errors"]
     assert "AttributeError" not in result["errors"][0]["message"]
+
+
+COMPARISONS = '''\
+from nagini_contracts.contracts import Ensures, Result
+
+
+def larger(a: int, b: int) -> int:
+    Ensures(Result() >= a and Result() >= b)
+    Ensures(Result() == a or Result() == b)
+    if a < b:
+        return b
+    return a
+
+
+def larger_wrong(a: int, b: int) -> int:
+    Ensures(Result() >= a and Result() >= b)
+    if a <= b + 1:
+        return b
+    return a
+'''
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="Nagini needs Java")
+def test_int_comparisons_are_viper_s_own_and_keep_their_meaning(tmp_path):
+    # nagini_main.primitive_comparisons: `a < b` on ints is Viper's `<` on the
+    # unboxed values, not a call of the prelude's int___lt__; an off-by-one
+    # comparison must still be caught
+    # the worker runs from the tree being proven (run._root: three levels up)
+    shutil.copytree(os.path.join(SOURCE_ROOT, "vernat"), tmp_path / "vernat",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = tmp_path / "pkg" / "sub" / "comparisons.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(COMPARISONS, encoding="utf-8")
+    programs = [tmp_path / "right.vpr", tmp_path / "wrong.vpr"]
+    right, wrong = run.prove_parts(str(path), [["larger"], ["larger_wrong"]], timeout=600,
+                                   viper=[str(p) for p in programs])
+    assert right["proven"], right["errors"]
+    assert not wrong["proven"]
+    assert any(e["where"].split(":")[0].endswith("comparisons.py")
+               for e in wrong["errors"]), wrong["errors"]
+    text = programs[0].read_text(encoding="utf-8")
+    method = text[text.index("method larger("):]
+    assert "int___lt__(" not in method and "int___ge__(" not in method and "int___eq__(" not in method
+    assert re.search(r"int___unbox__\(a\w*\) < int___unbox__\(b\w*\)", method), method

@@ -12,7 +12,9 @@ parts repeated its 22 s of mypy four times. Here each part is still Nagini's
 own translate-and-verify of its module with `--select` (so Silicon gets the
 very program `nagini --select` would give it, and a fresh Silicon with its
 own Z3 processes), but mypy's result for a module is kept and reused by the
-module's later parts, and the JVM is started once.
+module's later parts, and the JVM is started once. The translation has the
+one change Nagini's command line here has too
+(nagini_main.primitive_comparisons: comparisons of two ints as Viper's own).
 
 Why not translate the whole library once and cut it per part: tried in
 session 13 (docs/progress-prove.md). The programs were the same members,
@@ -200,6 +202,7 @@ def main():
     logging.basicConfig(level="WARNING")
     jvm = JVM(config.classpath)
     keep_type_checks()
+    nagini_main.primitive_comparisons()
     from nagini_translation import main as nagini
     from nagini_translation.lib.errors import error_manager
     prefetch = Prefetch(nagini, error_manager)

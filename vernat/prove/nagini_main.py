@@ -41,7 +41,7 @@ def csv_reporter(path):
 
 # What Python's comparison operators become in Viper when both sides have
 # the same of these types: the operator itself on the unboxed values.
-_PRIMITIVE_SIDES = ("int", "bool")
+_PRIMITIVE_SIDES = frozenset(("int", "bool"))
 
 
 def primitive_comparisons():
@@ -77,7 +77,7 @@ def primitive_comparisons():
     def is_primitive(self, op, left_type, right_type):
         if isinstance(op, comparisons):
             sides = {_boxed_name(left_type), _boxed_name(right_type)}
-            if len(sides) == 1 and sides <= set(_PRIMITIVE_SIDES):
+            if len(sides) == 1 and sides <= _PRIMITIVE_SIDES:
                 return True
         return nagini_rule(self, op, left_type, right_type)
 
